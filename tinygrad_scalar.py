@@ -18,8 +18,10 @@ hessian), custom functions, neural networks and optimizers, drawing, and a demo.
 """
 
 import gc
+import itertools
 import math
 import numbers
+import operator
 import random
 import sys
 import threading
@@ -173,6 +175,7 @@ _grad_mode = _GradMode()
 _no_grad_count = 0                     # no_grad blocks open on any thread (0: skip the per-thread look-up)
 _no_grad_lock = threading.Lock()
 _new = object.__new__
+_next_stamp = itertools.count(1).__next__
 _NOT_NUMBERS = (str, bytes, complex, type(None), list, tuple, dict, set)
 
 
@@ -187,6 +190,7 @@ class Value:
         "_prev",          # the parents this Value was computed from, in argument order
         "_op",            # the op that made it ("" for a leaf), for drawing
         "_rule",          # the op's derivative rule (see the table above); None for a leaf
+        "_stamp",         # when it was made: a count that grows with every op (0 for a leaf)
     )
 
     def __init__(self, data, label="", requires_grad=True):
@@ -199,6 +203,7 @@ class Value:
         self._prev = ()
         self._op = ""
         self._rule = None
+        self._stamp = 0
 
     def __repr__(self):
         label = f", label={self.label!r}" if self.label else ""
@@ -243,11 +248,13 @@ class Value:
                 out._prev = (a, b)
                 out._op = op
                 out._rule = rule if b.requires_grad else rule_constant_b
+                out._stamp = _next_stamp()
             else:
                 out.requires_grad = False
                 out._prev = ()
                 out._op = ""
                 out._rule = None
+                out._stamp = 0
             return out
 
         def reflected(b, a):
@@ -412,6 +419,7 @@ def _constant(x):
     c._prev = ()
     c._op = ""
     c._rule = None
+    c._stamp = 0
     return c
 
 
@@ -444,11 +452,13 @@ def _result(data, parents, op, rule):
                 out._prev = parents
                 out._op = op
                 out._rule = rule
+                out._stamp = _next_stamp()
                 return out
     out.requires_grad = False          # nothing to learn upstream: a constant
     out._prev = ()
     out._op = ""
     out._rule = None
+    out._stamp = 0
     return out
 
 
@@ -521,34 +531,25 @@ class no_grad:
 def _backward_order(roots):
     """Return the non-leaf Values the roots depend on, each before its parents.
 
-    Kahn's algorithm, run backwards: first count, for every node, how many of its
-    consumers lie in the graph; then release a node once all its consumers are
-    done. Iterative, so a graph a million ops deep needs no recursion.
+    A Value is always made after its parents, so the order in which Values were
+    made is already a topological order: collect the graph with an iterative
+    depth-first search (no recursion, so a million-op chain is fine), then sort
+    it newest first.
     """
-    pending = {}                       # node -> consumers not yet processed
-    stack = [r for r in roots if r._prev]
-    for r in stack:
-        pending[r] = 0
+    order = [r for r in roots if r._prev]
+    seen = set(order)
+    stack = order[:]
     while stack:
         for p in stack.pop()._prev:
-            if p._prev:
-                if p in pending:
-                    pending[p] += 1
-                else:
-                    pending[p] = 1
-                    stack.append(p)
-    order = []
-    ready = [r for r in pending if pending[r] == 0]
-    while ready:
-        v = ready.pop()
-        order.append(v)
-        for p in v._prev:
-            if p._prev:
-                left = pending[p] - 1
-                pending[p] = left
-                if left == 0:
-                    ready.append(p)
+            if p._prev and p not in seen:
+                seen.add(p)
+                stack.append(p)
+                order.append(p)
+    order.sort(key=_by_stamp, reverse=True)
     return order
+
+
+_by_stamp = operator.attrgetter("_stamp")
 
 
 def _all_nodes(roots):
@@ -1205,3 +1206,191 @@ def make_linear(n=50, weight=5.0, bias=10.0, noise=3.0, x_range=(-10.0, 10.0), s
     rng = _rng(seed)
     xs = [rng.uniform(*x_range) for _ in range(n)]
     return xs, [bias + weight * x + rng.gauss(0, noise) for x in xs]
+
+
+################ Drawing: the graph as a picture or as text, and backprop step by step
+
+def backward_steps(root):
+    """Return the Values in the order backward() processes them: step k handles the k-th."""
+    return _backward_order([root]) if root.requires_grad else []
+
+
+def _grads_after(root, step):
+    """Replay the first step steps of root.backward() on the side: return ({node: grad}, node at step)."""
+    order = backward_steps(root)
+    if step is None:
+        return {v: v.grad for v in _all_nodes([root])}, None
+    if not isinstance(step, int) or not 0 <= step <= len(order):
+        raise ValueError(f"step must be an int from 0 to {len(order)} (the backward pass has "
+                         f"{len(order)} steps), got {step!r}")
+    grads = {root: 1.0} if root.requires_grad else {}
+    for v in order[:step]:
+        prev = v._prev
+        local = v._rule(grads.get(v, 0.0), v.data, *[p.data for p in prev])
+        for p, d in zip(prev, (local,) if len(prev) == 1 else local):
+            if p.requires_grad:
+                grads[p] = grads.get(p, 0.0) + d
+    return grads, order[step - 1] if step else root
+
+
+def _num(x):
+    """A number in a compact form for drawings."""
+    return "—" if x is None else f"{float(x):.4g}"
+
+
+def _names(nodes):
+    """Name each node: its label, else its op and a number."""
+    return {v: v.label or f"{v._op or ('const' if not v.requires_grad else 'leaf')}#{i}"
+            for i, v in enumerate(nodes)}
+
+
+def graph_text(root, step=None):
+    """Return the graph as text: one line per Value, parents indented under it, with op, data and grad."""
+    nodes = _all_nodes([root])
+    grads, current = _grads_after(root, step)
+    names = _names(nodes)
+    lines, shown, stack = [], set(), [(root, 0)]
+    while stack:
+        v, depth = stack.pop()
+        mark = "  <- step" if v is current and step is not None else ""
+        if v in shown:
+            lines.append(f"{'  ' * depth}{names[v]} (shown above)")
+            continue
+        shown.add(v)
+        kind = f"= {v._op}(" + ", ".join(names[p] for p in v._prev) + ")" if v._prev else \
+            ("constant" if not v.requires_grad else "leaf")
+        lines.append(f"{'  ' * depth}{names[v]} {kind}  data {_num(v.data)}  grad {_num(grads.get(v))}{mark}")
+        stack.extend((p, depth + 1) for p in reversed(v._prev))
+    return "\n".join(lines)
+
+
+_GRAPHVIZ_HINT = ("the drawing needs the Graphviz program `dot`: install it with your system's "
+                  "package manager (apt-get install graphviz, brew install graphviz, conda install graphviz)")
+
+
+def _record(text):
+    """Escape text for a Graphviz record label."""
+    return "".join("\\" + c if c in "{}|<>\\\"" else c for c in str(text))
+
+
+def draw_dot(root, rankdir="LR", format="svg", step=None, max_nodes=10_000):
+    """Return a graphviz.Digraph of everything root depends on, drawn from inputs to root.
+
+    Each Value is a record (label | data | grad); each op is a small node of its own.
+    Leaves that learn are blue, constants grey and dashed. With step=k, the graph
+    shows the gradients after the first k steps of the backward pass, the node
+    being processed in red. Raises ImportError without the graphviz package, and
+    ValueError for a graph of more than max_nodes Values.
+    """
+    try:
+        import graphviz
+    except ImportError:
+        raise ImportError('draw_dot needs the graphviz Python package: pip install "tinygrad_scalar[viz]" '
+                          '(and the Graphviz program itself, e.g. apt-get install graphviz)') from None
+    nodes = _all_nodes([root])
+    if len(nodes) > max_nodes:
+        raise ValueError(f"draw_dot: the graph has {len(nodes)} Values, more than max_nodes={max_nodes}: "
+                         f"too big to draw usefully; draw a smaller expression or raise max_nodes")
+    grads, current = _grads_after(root, step)
+    dot = _drawing_class(graphviz)(format=format, graph_attr={"rankdir": rankdir})
+    dot._text_view = graph_text(root, step)
+    for v in nodes:
+        uid = str(id(v))
+        style = {"shape": "record", "fontsize": "11"}
+        if not v.requires_grad:
+            style.update(style="dashed,filled", fillcolor="#eeeeee", color="#888888")
+        elif not v._prev:
+            style.update(style="filled", fillcolor="#dbeafe")
+        if step is not None and v is current:
+            style.update(color="red", penwidth="2.5")
+        fields = ([_record(v.label)] if v.label else []) + [f"data {_num(v.data)}", f"grad {_num(grads.get(v))}"]
+        dot.node(uid, "{ " + " | ".join(fields) + " }", **style)
+        if v._prev:
+            dot.node(uid + "op", _record(v._op), shape="circle", fontsize="10", width="0.3", margin="0.02")
+            dot.edge(uid + "op", uid)
+            for p in v._prev:
+                dot.edge(str(id(p)), uid + "op")
+    return dot
+
+
+_drawing_classes = {}
+
+
+def _drawing_class(graphviz):
+    """A graphviz.Digraph that shows the text view, not a traceback, when `dot` is missing."""
+    if "cls" not in _drawing_classes:
+        class Drawing(graphviz.Digraph):
+            def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+                try:
+                    return super()._repr_mimebundle_(include, exclude, **kwargs)
+                except graphviz.ExecutableNotFound:
+                    return {"text/plain": f"{self._text_view}\n({_GRAPHVIZ_HINT})"}
+        _drawing_classes["cls"] = Drawing
+    return _drawing_classes["cls"]
+
+
+################ Demo: python tinygrad_scalar.py
+
+def train_moons(steps=200, n=100, seed=1, progress=True):
+    """Train MLP(2, [16, 16, 1]) on two-moons, as micrograd's demo does; return (model, accuracy)."""
+    X, y = make_moons(n, noise=0.1, seed=seed)
+    labels = [2 * t - 1 for t in y]                  # hinge loss wants -1 and +1
+    model = MLP(2, [16, 16, 1], activation="relu", seed=seed)
+    params = model.parameters()
+    opt = SGD(params, lr=1.0)
+    bar = _progress_bar(steps) if progress else None
+    for k in range(steps):
+        scores = [model(x) for x in X]
+        loss = hinge_loss(scores, labels) + 1e-4 * vsum(p * p for p in params)
+        accuracy = sum((s.data > 0) == (t > 0) for s, t in zip(scores, labels)) / n
+        opt.zero_grad()
+        loss.backward()
+        opt.lr = 1.0 - 0.9 * k / steps               # learning-rate decay
+        opt.step()
+        if bar:
+            bar(k + 1, loss.data, accuracy)
+        if accuracy == 1.0 and k >= 20:
+            break
+    if bar:
+        bar.close()
+    return model, accuracy
+
+
+def _progress_bar(total):
+    """Report training progress: a tqdm bar if tqdm is installed, else one updating line."""
+    try:
+        from tqdm import tqdm
+        t = tqdm(total=total, desc="training", unit="step")
+
+        def update(k, loss, acc):
+            t.update(k - t.n)
+            t.set_postfix(loss=f"{loss:.4f}", accuracy=f"{acc:.0%}")
+        update.close = t.close
+    except ImportError:
+        def update(k, loss, acc):
+            print(f"\rstep {k:3d}/{total}  loss {loss:.4f}  accuracy {acc:6.1%}", end="", flush=True)
+        update.close = print
+    return update
+
+
+def main():
+    """Differentiate the course notes' example, check it numerically, then train a small MLP."""
+    def f(x1, x2):
+        return (x1 * x2 * (x1 + x2)).log() / (x1 - x2) ** 2
+
+    x1, x2 = Value(2.0, label="x1"), Value(10.0, label="x2")
+    out = f(x1, x2)
+    out.backward()
+    print("f(x1, x2) = log(x1·x2·(x1 + x2)) / (x1 − x2)²  at x1 = 2, x2 = 10")
+    print(f"  value              {out.data:.10f}")
+    for i, x in enumerate((x1, x2)):
+        numeric = central_difference(f, 2.0, 10.0, arg=i)
+        print(f"  ∂f/∂{x.label}  autodiff {x.grad: .10f}   central difference {numeric: .10f}")
+    print("\nTraining MLP(2, [16, 16, 1]) on two-moons (hinge loss, SGD):")
+    model, accuracy = train_moons()
+    print(f"training accuracy: {accuracy:.0%}")
+    return accuracy
+
+
+if __name__ == "__main__":
+    main()
