@@ -361,7 +361,7 @@ class Value:
             _backward_recorded(order, self)
             return
         self.grad = 1.0
-        for v in order:                # each node after everything that uses it
+        for v in order:                # v._backward() for each node, written out for speed
             g, prev, rule = v.grad, v._prev, v._rule
             if len(prev) == 2:
                 a, b = prev
@@ -377,6 +377,16 @@ class Value:
                     if p.requires_grad:
                         p.grad += d
 
+    def _backward(self):
+        """Apply the chain rule at this node once: add g·(local derivative) to each parent's grad.
+
+        backward() does this for every node, newest first; call it yourself to
+        step through a graph by hand, as in micrograd's lectures.
+        """
+        for p, d in _local_grads(self, self.grad):
+            if p.requires_grad:
+                p.grad += d
+
     def zero_grad(self):
         """Set to 0 the gradient of this Value and of every Value it depends on."""
         for v in _all_nodes([self]):
@@ -385,6 +395,15 @@ class Value:
     def detach(self):
         """Return a constant with the same number, cut off from the graph."""
         return Value(self.data, self.label, requires_grad=False)
+
+
+def _local_grads(v, g):
+    """Return (parent, g · d(v)/d(parent)) for each of v's parents, by v's rule on floats."""
+    prev = v._prev
+    if not prev:
+        return []
+    d = v._rule(g, v.data, *[p.data for p in prev])
+    return list(zip(prev, (d,) if len(prev) == 1 else d))
 
 
 def _backward_recorded(order, root):
@@ -670,7 +689,7 @@ def gradients_by_label(out):
         if v.label in result:
             raise ValueError(f"gradients_by_label: two different leaves are labelled {v.label!r}")
         result[v.label] = float(g)
-    return result
+    return dict(sorted(result.items()))
 
 
 class GradcheckError(RuntimeError):
@@ -717,11 +736,7 @@ def _push_tangents(order, tangent):
     The local derivatives are the same rules that backward uses, called with g = 1.
     """
     for v in order:
-        prev = v._prev
-        local = v._rule(1.0, v.data, *[p.data for p in prev])
-        if len(prev) == 1:
-            local = (local,)
-        tangent[v] = math.fsum(d * tangent.get(p, 0.0) for p, d in zip(prev, local) if p.requires_grad)
+        tangent[v] = math.fsum(d * tangent.get(p, 0.0) for p, d in _local_grads(v, 1.0) if p.requires_grad)
     return tangent
 
 
@@ -1225,9 +1240,7 @@ def _grads_after(root, step):
                          f"{len(order)} steps), got {step!r}")
     grads = {root: 1.0} if root.requires_grad else {}
     for v in order[:step]:
-        prev = v._prev
-        local = v._rule(grads.get(v, 0.0), v.data, *[p.data for p in prev])
-        for p, d in zip(prev, (local,) if len(prev) == 1 else local):
+        for p, d in _local_grads(v, grads.get(v, 0.0)):
             if p.requires_grad:
                 grads[p] = grads.get(p, 0.0) + d
     return grads, order[step - 1] if step else root

@@ -221,7 +221,8 @@ def case_training(libs, warm, steps):
 
 
 # ------------------------------------------------------------------- report
-GOALS = {"memory per node (bytes)": ("<=", 1 / 3), "training step (ms)": (">=", 5.0)}
+GOALS = {"engine forward+backward (ms)": (">=", 5.0), "memory per node (bytes)": ("<=", 1 / 3),
+         "training step (ms)": (">=", 5.0)}
 
 
 def print_table(rows):
