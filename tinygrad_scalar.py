@@ -23,7 +23,6 @@ import math
 import numbers
 import operator
 import random
-import sys
 import threading
 
 __version__ = "0.1.0"
@@ -36,7 +35,7 @@ __all__ = [
     "Module", "Neuron", "Layer", "MLP", "SGD", "Adam",
     "mse_loss", "hinge_loss", "binary_cross_entropy_with_logits", "cross_entropy",
     "make_moons", "make_linear",
-    "draw_dot", "backward_steps", "graph_text",
+    "draw_dot", "backward_steps", "graph_text", "train_moons",
 ]
 
 
@@ -96,7 +95,7 @@ def _pow_dx(g, x, y):
 def _log(x, op="log"):
     if isinstance(x, Value):
         return x.log()
-    if not x > 0.0:
+    if not x > 0.0 and not math.isnan(x):
         if x == 0.0 and op == "**":
             return 0.0                 # d(0 ** y)/dy: PyTorch's convention, 0
         raise ValueError(f"{op}: the derivative with respect to the exponent needs a "
@@ -1307,8 +1306,10 @@ def draw_dot(root, rankdir="LR", format="svg", step=None, max_nodes=10_000):
     grads, current = _grads_after(root, step)
     dot = _drawing_class(graphviz)(format=format, graph_attr={"rankdir": rankdir})
     dot._text_view = graph_text(root, step)
+    dot._size = len(nodes)
+    uids = {v: f"v{i}" for i, v in enumerate(nodes)}   # stable names: the same drawing every run
     for v in nodes:
-        uid = str(id(v))
+        uid = uids[v]
         style = {"shape": "record", "fontsize": "11"}
         if not v.requires_grad:
             style.update(style="dashed,filled", fillcolor="#eeeeee", color="#888888")
@@ -1322,7 +1323,7 @@ def draw_dot(root, rankdir="LR", format="svg", step=None, max_nodes=10_000):
             dot.node(uid + "op", _record(v._op), shape="circle", fontsize="10", width="0.3", margin="0.02")
             dot.edge(uid + "op", uid)
             for p in v._prev:
-                dot.edge(str(id(p)), uid + "op")
+                dot.edge(uids[p], uid + "op")
     return dot
 
 
@@ -1338,6 +1339,10 @@ def _drawing_class(graphviz):
                     return super()._repr_mimebundle_(include, exclude, **kwargs)
                 except graphviz.ExecutableNotFound:
                     return {"text/plain": f"{self._text_view}\n({_GRAPHVIZ_HINT})"}
+
+            def __repr__(self):
+                return f"<draw_dot drawing of {self._size} Values>"
+        Drawing.__qualname__ = Drawing.__name__ = "Drawing"
         _drawing_classes["cls"] = Drawing
     return _drawing_classes["cls"]
 
