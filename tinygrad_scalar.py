@@ -186,7 +186,8 @@ class Value:
         "grad",           # d(output)/d(this) after output.backward(); 0.0 before
         "requires_grad",  # False for constants: no gradient flows into them
         "label",          # an optional name, shown by repr and the drawings
-        "_prev",          # the parents this Value was computed from, in argument order
+        "_a", "_b",       # its parents: x and y of z = op(x, y); _b is None for one parent,
+                          # and an op of many inputs keeps them all as a tuple in _a
         "_op",            # the op that made it ("" for a leaf), for drawing
         "_rule",          # the op's derivative rule (see the table above); None for a leaf
         "_stamp",         # when it was made: a count that grows with every op (0 for a leaf)
@@ -199,7 +200,7 @@ class Value:
         if not isinstance(label, str):
             raise TypeError(f"Value: label must be a str, got {label!r}")
         self.label = label
-        self._prev = ()
+        self._a = self._b = None
         self._op = ""
         self._rule = None
         self._stamp = 0
@@ -216,6 +217,14 @@ class Value:
 
     def __format__(self, spec):
         return format(self.data, spec)
+
+    @property
+    def _prev(self):
+        """The parents this Value was computed from, in argument order (a*a has two)."""
+        a, b = self._a, self._b
+        if b is not None:
+            return (a, b)
+        return () if a is None else a if a.__class__ is tuple else (a,)
 
     # Comparisons look at the numbers; == and hash stay identity, so Values
     # can be dict keys and set members (the graph walks rely on it).
@@ -244,13 +253,14 @@ class Value:
             out.label = ""
             if (a.requires_grad or b.requires_grad) and (_no_grad_count == 0 or _grad_mode.enabled):
                 out.requires_grad = True
-                out._prev = (a, b)
+                out._a = a
+                out._b = b
                 out._op = op
                 out._rule = rule if b.requires_grad else rule_constant_b
                 out._stamp = _next_stamp()
             else:
                 out.requires_grad = False
-                out._prev = ()
+                out._a = out._b = None
                 out._op = ""
                 out._rule = None
                 out._stamp = 0
@@ -350,7 +360,7 @@ class Value:
         if not self.requires_grad:
             raise RuntimeError(f"backward: {self!r} is a constant (requires_grad=False); "
                                f"no gradient can flow from it")
-        if not self._prev:             # a leaf: d(self)/d(self) = 1 and nothing else
+        if self._rule is None:         # a leaf: d(self)/d(self) = 1 and nothing else
             self.grad += 1.0
             return
         order = _backward_order([self])
@@ -361,18 +371,17 @@ class Value:
             return
         self.grad = 1.0
         for v in order:                # v._backward() for each node, written out for speed
-            g, prev, rule = v.grad, v._prev, v._rule
-            if len(prev) == 2:
-                a, b = prev
-                da, db = rule(g, v.data, a.data, b.data)
+            g, a, b = v.grad, v._a, v._b
+            if b is not None:          # two parents
+                da, db = v._rule(g, v.data, a.data, b.data)
                 if a.requires_grad:
                     a.grad += da
                 if b.requires_grad:
                     b.grad += db
-            elif len(prev) == 1:       # a unary op's single parent always requires grad
-                prev[0].grad += rule(g, v.data, prev[0].data)
-            else:
-                for p, d in zip(prev, rule(g, v.data, *[p.data for p in prev])):
+            elif a.__class__ is not tuple:   # one parent, which always requires grad
+                a.grad += v._rule(g, v.data, a.data)
+            else:                      # many parents
+                for p, d in zip(a, v._rule(g, v.data, *[p.data for p in a])):
                     if p.requires_grad:
                         p.grad += d
 
@@ -398,11 +407,11 @@ class Value:
 
 def _local_grads(v, g):
     """Return (parent, g · d(v)/d(parent)) for each of v's parents, by v's rule on floats."""
-    prev = v._prev
-    if not prev:
+    if v._rule is None:
         return []
+    prev = v._prev
     d = v._rule(g, v.data, *[p.data for p in prev])
-    return list(zip(prev, (d,) if len(prev) == 1 else d))
+    return list(zip(prev, (d,) if v._b is None and v._a.__class__ is not tuple else d))
 
 
 def _backward_recorded(order, root):
@@ -411,7 +420,7 @@ def _backward_recorded(order, root):
     for v in order:
         prev = v._prev
         d = v._rule(v.grad, v, *prev)
-        for p, dp in zip(prev, (d,) if len(prev) == 1 else d):
+        for p, dp in zip(prev, (d,) if v._b is None and v._a.__class__ is not tuple else d):
             if p.requires_grad:
                 old = p.grad
                 p.grad = dp if (old.__class__ is float and old == 0.0) else old + dp
@@ -434,7 +443,7 @@ def _constant(x):
     c.grad = 0.0
     c.requires_grad = False
     c.label = ""
-    c._prev = ()
+    c._a = c._b = None
     c._op = ""
     c._rule = None
     c._stamp = 0
@@ -457,8 +466,11 @@ def _data(x):
     return x.data if isinstance(x, Value) else x
 
 
-def _result(data, parents, op, rule):
-    """Return the Value an op makes, recording its parents if a gradient can flow to any."""
+def _result(data, parents, op, rule, many=False):
+    """Return the Value an op makes, recording its parents if a gradient can flow to any.
+
+    many=True marks an op of any number of inputs, whose rule returns one gradient per input.
+    """
     out = _new(Value)
     out.data = data
     out.grad = 0.0
@@ -467,13 +479,16 @@ def _result(data, parents, op, rule):
         for p in parents:
             if p.requires_grad:
                 out.requires_grad = True
-                out._prev = parents
+                if many or len(parents) > 2:
+                    out._a, out._b = tuple(parents), None
+                else:
+                    out._a, out._b = (parents + (None,))[:2]
                 out._op = op
                 out._rule = rule
                 out._stamp = _next_stamp()
                 return out
     out.requires_grad = False          # nothing to learn upstream: a constant
-    out._prev = ()
+    out._a = out._b = None
     out._op = ""
     out._rule = None
     out._stamp = 0
@@ -483,7 +498,7 @@ def _result(data, parents, op, rule):
 def _nary(values, op, fn, rule):
     """Return one node computing fn(floats) over many Values (one node instead of a chain)."""
     parents = tuple(v if isinstance(v, Value) else _constant(_to_float(v, op)) for v in values)
-    return _result(fn([p.data for p in parents]), parents, op, rule)
+    return _result(fn([p.data for p in parents]), parents, op, rule, many=True)
 
 
 def vsum(values):
@@ -554,12 +569,13 @@ def _backward_order(roots):
     depth-first search (no recursion, so a million-op chain is fine), then sort
     it newest first.
     """
-    order = [r for r in roots if r._prev]
+    order = [r for r in roots if r._rule is not None]
     seen = set(order)
     stack = order[:]
     while stack:
-        for p in stack.pop()._prev:
-            if p._prev and p not in seen:
+        v = stack.pop()
+        for p in (v._a, v._b) if v._b is not None else v._prev:
+            if p._rule is not None and p not in seen:
                 seen.add(p)
                 stack.append(p)
                 order.append(p)
@@ -576,7 +592,7 @@ def _all_nodes(roots):
     order.reverse()
     seen = set(order)
     leaves = []
-    for v in [r for r in roots if not r._prev] + [p for v in order for p in v._prev]:
+    for v in [r for r in roots if r._rule is None] + [p for v in order for p in v._prev]:
         if v not in seen:
             seen.add(v)
             leaves.append(v)
@@ -681,7 +697,7 @@ def derivative(f):
 
 def gradients_by_label(out):
     """Return {label: d(out)/d(leaf)} for every labelled leaf out depends on."""
-    leaves = [v for v in _all_nodes([out]) if not v._prev and v.label and v.requires_grad]
+    leaves = [v for v in _all_nodes([out]) if v._rule is None and v.label and v.requires_grad]
     grads = _gradients(out, leaves)
     result = {}
     for v, g in zip(leaves, grads):
