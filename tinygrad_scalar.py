@@ -93,14 +93,13 @@ def _pow_dx(g, x, y):
 
 # Rules see floats in an ordinary backward pass and Values when create_graph=True.
 def _log(x, op="log"):
-    if isinstance(x, Value):
-        return x.log()
-    if not x > 0.0 and not math.isnan(x):
-        if x == 0.0 and op == "**":
+    a = float(x)
+    if not a > 0.0 and not math.isnan(a):
+        if a == 0.0 and op == "**":
             return 0.0                 # d(0 ** y)/dy: PyTorch's convention, 0
         raise ValueError(f"{op}: the derivative with respect to the exponent needs a "
-                         f"positive base (it is z·ln x), got x = {x!r}")
-    return math.log(x)
+                         f"positive base (it is z·ln x), got x = {a!r}")
+    return x.log() if isinstance(x, Value) else math.log(x)
 
 
 def _exp(x):     return x.exp() if isinstance(x, Value) else math.exp(x)
@@ -143,7 +142,7 @@ def _truediv(a, b):
 
 def _pow(a, b):
     "a ** b"
-    if a < 0.0 and math.isfinite(b) and not b.is_integer():
+    if a < 0.0 and math.isfinite(a) and math.isfinite(b) and not b.is_integer():
         raise ValueError(f"**: a negative base to a non-integer power has no real value: "
                          f"{a!r} ** {b!r}")
     if a == 0.0 and b < 0.0:
@@ -191,6 +190,7 @@ class Value:
         "_op",            # the op that made it ("" for a leaf), for drawing
         "_rule",          # the op's derivative rule (see the table above); None for a leaf
         "_stamp",         # when it was made: a count that grows with every op (0 for a leaf)
+        "__weakref__",    # so weakref and WeakKeyDictionary work on Values
     )
 
     def __init__(self, data, label="", requires_grad=True):
@@ -298,7 +298,7 @@ class Value:
 
     def relu(x):
         """max(x, 0)"""
-        return _result(x.data if x.data > 0.0 else 0.0, (x,), "relu", _d_relu)
+        return _result(0.0 if x.data <= 0.0 else x.data, (x,), "relu", _d_relu)   # nan stays nan
 
     def exp(x):
         """e ** x"""
@@ -344,8 +344,8 @@ class Value:
         return x * x
 
     def leaky_relu(x, slope=0.01):
-        """x if x > 0 else slope·x"""
-        return x.relu() - slope * (-x).relu()
+        """x if x > 0 else slope·x (slope at 0, as PyTorch)"""
+        return slope * x + (1 - slope) * x.relu()
 
     # ---------------- gradients
 
@@ -953,25 +953,38 @@ class Module:
         with _gc_paused():
             return self.forward(x)
 
+    def _named(self):
+        """The parameters in state_dict()'s shape: a dict of Values and lists of them."""
+        return {"parameters": self.parameters()}
+
     def state_dict(self):
-        """Return the parameters as plain, JSON-serialisable data."""
-        return {"parameters": [p.data for p in self.parameters()]}
+        """Return the parameters as plain, JSON-serialisable data, named as in PyTorch."""
+        return _map_tree(lambda p: p.data, self._named())
 
     def load_state_dict(self, state):
         """Set the parameters from state_dict() data; a wrong shape changes nothing and raises."""
-        own = self.state_dict()
-        _check_state(own, state, type(self).__name__)
-        for p, x in zip(self.parameters(), _flatten(state, own)):
+        named = self._named()
+        _check_state(_map_tree(lambda p: p.data, named), state, type(self).__name__)
+        for p, x in zip(_flatten(named, named), _flatten(state, named)):
             p.data = float(x)
 
 
-def _flatten(state, shape):
-    """Return the numbers of state in the order of shape's keys and lists."""
+def _map_tree(fn, tree):
+    """Apply fn to every Value in a tree of dicts and lists."""
+    if isinstance(tree, dict):
+        return {k: _map_tree(fn, v) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [_map_tree(fn, v) for v in tree]
+    return fn(tree)
+
+
+def _flatten(tree, shape):
+    """Return the leaves of tree in the order of shape's keys and lists."""
     if isinstance(shape, dict):
-        return [x for k in shape for x in _flatten(state[k], shape[k])]
+        return [x for k in shape for x in _flatten(tree[k], shape[k])]
     if isinstance(shape, list):
-        return [x for s, sh in zip(state, shape) for x in _flatten(s, sh)]
-    return [state]
+        return [x for t, sh in zip(tree, shape) for x in _flatten(t, sh)]
+    return [tree]
 
 
 def _check_state(own, state, where):
@@ -1032,8 +1045,8 @@ class Neuron(Module):
     def parameters(self):
         return self.w + [self.b]
 
-    def state_dict(self):
-        return {"weight": [w.data for w in self.w], "bias": self.b.data}
+    def _named(self):
+        return {"weight": self.w, "bias": self.b}
 
     def __repr__(self):
         return f"Neuron({len(self.w)}, activation={self.activation!r})"
@@ -1058,9 +1071,8 @@ class Layer(Module):
     def parameters(self):
         return [p for n in self.neurons for p in n.parameters()]
 
-    def state_dict(self):
-        return {"weight": [[w.data for w in n.w] for n in self.neurons],
-                "bias": [n.b.data for n in self.neurons]}
+    def _named(self):
+        return {"weight": [n.w for n in self.neurons], "bias": [n.b for n in self.neurons]}
 
     def __repr__(self):
         return f"Layer({len(self.neurons[0].w)}, {len(self.neurons)}, activation={self.neurons[0].activation!r})"
@@ -1090,9 +1102,9 @@ class MLP(Module):
     def parameters(self):
         return [p for layer in self.layers for p in layer.parameters()]
 
-    def state_dict(self):
+    def _named(self):
         return {f"layers.{i}.{k}": v for i, layer in enumerate(self.layers)
-                for k, v in layer.state_dict().items()}
+                for k, v in layer._named().items()}
 
     def __repr__(self):
         return f"MLP({len(self.layers[0].neurons[0].w)}, {[len(l.neurons) for l in self.layers]})"
@@ -1208,7 +1220,9 @@ def cross_entropy(logits, target):
         if len(logits) != len(target):
             raise ValueError(f"cross_entropy: {len(logits)} examples but {len(target)} targets")
         return _mean([cross_entropy(row, t) for row, t in zip(logits, target)])
-    if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target < len(logits):
+    if isinstance(target, bool) or not isinstance(target, int):
+        raise TypeError(f"cross_entropy: target must be an int class index, got {target!r}")
+    if not 0 <= target < len(logits):
         raise ValueError(f"cross_entropy: target must be a class index in [0, {len(logits)}), got {target!r}")
     x = _operand_strict(logits[target], "cross_entropy")
     return logsumexp(logits) - x
@@ -1373,18 +1387,18 @@ def train_moons(steps=200, n=100, seed=1, progress=True):
     params = model.parameters()
     opt = SGD(params, lr=1.0)
     bar = _progress_bar(steps) if progress else None
-    for k in range(steps):
+    for k in range(steps + 1):
         scores = [model(x) for x in X]
         loss = hinge_loss(scores, labels) + 1e-4 * vsum(p * p for p in params)
         accuracy = sum((s.data > 0) == (t > 0) for s, t in zip(scores, labels)) / n
+        if bar:
+            bar(k, loss.data, accuracy)
+        if accuracy == 1.0 or k == steps:          # the model returned is the one just measured
+            break
         opt.zero_grad()
         loss.backward()
         opt.lr = 1.0 - 0.9 * k / steps               # learning-rate decay
         opt.step()
-        if bar:
-            bar(k + 1, loss.data, accuracy)
-        if accuracy == 1.0 and k >= 20:
-            break
     if bar:
         bar.close()
     return model, accuracy
