@@ -1,0 +1,1991 @@
+"""Tests for tinygrad_scalar, in the order of the library's sections.
+
+    python -m pytest -q test_tinygrad_scalar.py
+
+Every derivative is checked against oracles that share no code with the library:
+float math, a five-point central difference written below, sympy's exact
+derivatives (lambdified once per op), and PyTorch in float64 when torch is
+importable (those tests are skipped, not failed, without it). Ops live in tables
+of (name, reference, function, ...) rows fed through one shared checker,
+check_op; hypothesis draws the points, kept off kinks and poles.
+"""
+
+import functools
+import gc
+import html
+import importlib
+import json
+import math
+import operator
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from fractions import Fraction
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+import tinygrad_scalar as ts
+from tinygrad_scalar import (
+    MLP, SGD, Adam, GradcheckError, ScalarFunction, Value,
+    binary_cross_entropy_with_logits, cross_entropy, derivative, dot, grad, gradcheck,
+    gradients_by_label, hessian, hinge_loss, jacobian, jvp, logsumexp, make_linear,
+    make_moons, mse_loss, no_grad, value_and_grad, vsum,
+)
+
+try:
+    import sympy
+except ImportError:                    # the symbolic oracle is skipped, the others still run
+    sympy = None
+
+try:
+    import torch
+    import torch.nn.functional as F
+except Exception:                      # PyTorch is optional: its cross-checks are skipped
+    torch = F = None
+
+# CI (.ci/run) sets this: there the symbolic oracle must run, so a missing sympy stops the suite at once.
+if sympy is None and os.environ.get("TINYGRAD_SCALAR_REQUIRE_EXTRAS") == "1":
+    raise ImportError("TINYGRAD_SCALAR_REQUIRE_EXTRAS=1 but sympy is not installed: pip install sympy")
+
+requires_torch = pytest.mark.skipif(torch is None, reason="PyTorch is not installed")
+requires_sympy = pytest.mark.skipif(sympy is None, reason="sympy is not installed")
+
+# torch.func warns about torch's own use of torch.jit.script: not ours to act on.
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+
+MANY = settings(max_examples=50, deadline=None)
+FEW = settings(max_examples=20, deadline=None)
+
+NAN, INF = float("nan"), float("inf")
+
+
+################ Oracles: a central difference, sympy, torch, and the shared checker
+
+def cdiff(f, point, i):
+    """∂f/∂x_i at point by the five-point central difference on floats (error O(h⁴))."""
+    x = point[i]
+    h = 1e-4 * max(1.0, abs(x))
+
+    def at(dx):
+        p = list(point)
+        p[i] = x + dx
+        return f(*p)
+    return (at(-2 * h) - 8 * at(-h) + 8 * at(h) - at(2 * h)) / (12 * h)
+
+
+def close(actual, expected, rel=1e-9, abs_=1e-12):
+    """Whether two numbers agree (nan agrees with nan, inf with an inf of the same sign)."""
+    if isinstance(actual, float) and isinstance(expected, float) and math.isnan(actual) and math.isnan(expected):
+        return True
+    return math.isclose(actual, expected, rel_tol=rel, abs_tol=abs_)
+
+
+def names(*parts):
+    """A regex for pytest.raises(match=...) that finds every part, in any order."""
+    return "(?s)" + "".join(f"(?=.*{re.escape(str(p))})" for p in parts)
+
+
+@functools.lru_cache(maxsize=None)
+def symbolic(name, expr, arity, order=1):
+    """Lambdify (once per op) the exact partial derivatives of expr: [∂f/∂x_i], or [∂²f/∂x_i²] for order 2."""
+    xs = sympy.symbols(f"x0:{arity}", real=True)
+    e = expr(*xs)
+    return [sympy.lambdify(xs, sympy.diff(e, x, order), "math") for x in xs]
+
+
+def check_op(name, function, reference, expr, point, sides=None):
+    """Check one op at one point: its value against float math, its gradient against a
+    central difference and against sympy. sides marks each argument 'V' (a Value) or 'n'
+    (a plain number); only the Values' gradients are checked."""
+    sides = sides or "V" * len(point)
+    args = [Value(x) if s == "V" else x for x, s in zip(point, sides)]
+    out = function(*args)
+    assert isinstance(out, Value), f"{name}: returned {out!r}, not a Value"
+    expected = reference(*point)
+    assert close(out.data, expected, 1e-12, 1e-15), f"{name}{point}: value {out.data!r}, expected {expected!r}"
+    out.backward()
+    exact = symbolic(name, expr, len(point)) if sympy else None
+    for i, (a, s) in enumerate(zip(args, sides)):
+        if s != "V":
+            continue
+        numeric = cdiff(reference, point, i)
+        assert close(a.grad, numeric, 1e-7, 1e-8 * (1 + abs(expected))), \
+            f"{name}{point} d/dx{i}: autodiff {a.grad!r}, central difference {numeric!r}"
+        if exact:
+            d = exact[i](*point)
+            assert close(a.grad, d, 1e-9, 1e-12), f"{name}{point} d/dx{i}: autodiff {a.grad!r}, sympy {d!r}"
+
+
+def check_against_torch(function, torch_function, point, sides):
+    """Compare an op's value and gradients with PyTorch float64 at one point."""
+    args = [Value(x) if s == "V" else x for x, s in zip(point, sides)]
+    targs = [torch.tensor(x, dtype=torch.float64, requires_grad=True) if s == "V" else x
+             for x, s in zip(point, sides)]
+    out, tout = function(*args), torch_function(*targs)
+    out.backward()
+    tout.backward()
+    assert close(out.data, tout.item(), 1e-12, 1e-15), (out.data, tout.item())
+    for a, t, s in zip(args, targs, sides):
+        if s == "V":
+            assert close(a.grad, t.grad.item(), 1e-10, 1e-12), (point, sides, a.grad, t.grad.item())
+
+
+# The same maths on three kinds of number: a function f(N, x, ...) uses N.exp etc.
+VAL = SimpleNamespace(exp=Value.exp, log=Value.log, sin=Value.sin, cos=Value.cos, tanh=Value.tanh,
+                      sqrt=Value.sqrt, sigmoid=Value.sigmoid)
+FLT = SimpleNamespace(exp=math.exp, log=math.log, sin=math.sin, cos=math.cos, tanh=math.tanh,
+                      sqrt=math.sqrt, sigmoid=lambda x: 1 / (1 + math.exp(-x)))
+SYM = sympy and SimpleNamespace(exp=sympy.exp, log=sympy.log, sin=sympy.sin, cos=sympy.cos, tanh=sympy.tanh,
+                                sqrt=sympy.sqrt, sigmoid=lambda x: 1 / (1 + sympy.exp(-x)))
+TCH = torch and SimpleNamespace(exp=torch.exp, log=torch.log, sin=torch.sin, cos=torch.cos, tanh=torch.tanh,
+                                sqrt=torch.sqrt, sigmoid=torch.sigmoid)
+
+R = st.floats(-3, 3)
+WIDE = st.floats(-10, 10)
+POS = st.floats(0.1, 5)
+OFF0 = st.one_of(st.floats(-3, -0.05), st.floats(0.05, 3))         # off the kink at 0
+NONZERO = st.one_of(st.floats(-3, -0.5), st.floats(0.5, 3))        # off the pole at 0
+
+
+################ Value: construction, repr, parents and op names
+
+@pytest.mark.parametrize("name, given_, expected", [
+    ("int",       3,                3.0),
+    ("negative",  -2,               -2.0),
+    ("big int",   10 ** 20,         1e20),
+    ("True",      True,             1.0),
+    ("False",     False,            0.0),
+    ("Fraction",  Fraction(1, 4),   0.25),
+    ("float",     2.5,              2.5),
+])
+def test_value_converts_real_numbers_to_float(name, given_, expected):
+    v = Value(given_)
+    assert type(v.data) is float and v.data == expected
+    assert type(v.grad) is float and v.grad == 0.0
+
+
+def test_value_converts_numpy_reals_to_float():
+    np = pytest.importorskip("numpy")
+    for x, expected in [(np.float64(1.5), 1.5), (np.int64(3), 3.0), (np.float32(0.5), 0.5)]:
+        v = Value(x)
+        assert type(v.data) is float and v.data == expected
+
+
+@pytest.mark.parametrize("name, bad", [
+    ("str",      "a"),
+    ("None",     None),
+    ("complex",  1j),
+    ("list",     [1.0]),
+    ("Value",    Value(1.0)),
+])
+def test_value_rejects_non_reals(name, bad):
+    with pytest.raises(TypeError, match=names("Value", repr(bad))):
+        Value(bad)
+
+
+def test_value_parents_keep_order_and_repeats():
+    a, b = Value(2.0), Value(3.0)
+    sq = a * a
+    assert len(sq._prev) == 2 and sq._prev[0] is a and sq._prev[1] is a
+    ab, ba = a - b, b - a
+    assert ab._prev[0] is a and ab._prev[1] is b
+    assert ba._prev[0] is b and ba._prev[1] is a
+    rsub = 1.0 - a                     # the plain number becomes the first parent
+    assert rsub._prev[1] is a and rsub._prev[0].data == 1.0 and not rsub._prev[0].requires_grad
+    assert a._prev == ()               # a leaf has no parents
+
+
+@pytest.mark.parametrize("name, make, allowed", [
+    ("add",      lambda a, b: a + b,       {"+", "add"}),
+    ("sub",      lambda a, b: a - b,       {"-", "sub"}),
+    ("mul",      lambda a, b: a * b,       {"*", "mul"}),
+    ("div",      lambda a, b: a / b,       {"/", "div", "truediv"}),
+    ("pow",      lambda a, b: a ** b,      {"**", "pow"}),
+    ("neg",      lambda a, b: -a,          {"neg", "-"}),
+    ("abs",      lambda a, b: abs(a),      {"abs"}),
+    ("exp",      lambda a, b: a.exp(),     {"exp"}),
+    ("log",      lambda a, b: a.log(),     {"log"}),
+    ("relu",     lambda a, b: a.relu(),    {"relu"}),
+    ("tanh",     lambda a, b: a.tanh(),    {"tanh"}),
+    ("sigmoid",  lambda a, b: a.sigmoid(), {"sigmoid"}),
+    ("sin",      lambda a, b: a.sin(),     {"sin"}),
+    ("cos",      lambda a, b: a.cos(),     {"cos"}),
+    ("sqrt",     lambda a, b: a.sqrt(),    {"sqrt"}),
+    ("softplus", lambda a, b: a.softplus(), {"softplus"}),
+])
+def test_op_names_the_op(name, make, allowed):
+    out = make(Value(2.0), Value(0.5))
+    assert out._op in allowed
+    assert Value(1.0)._op == ""
+
+
+def test_float_and_repr():
+    v = Value(2.5, label="w")
+    v.grad = 0.125
+    assert float(v) == 2.5 and type(float(v)) is float
+    r = repr(v)
+    assert "2.5" in r and "0.125" in r and "'w'" in r
+    plain = repr(Value(-1.75))
+    assert "-1.75" in plain and "0.0" in plain and "label" not in plain
+
+
+################ The ops: values and gradients against float math, a central difference and sympy
+
+UNARY = [
+    # name        reference                           function                symbolic                                     domain
+    ("neg",        lambda x: -x,                       lambda x: -x,           lambda x: -x,                                R),
+    ("pos",        lambda x: +x,                       lambda x: +x,           lambda x: x,                                 R),
+    ("abs",        abs,                                abs,                    lambda x: sympy.Abs(x),                      OFF0),
+    ("relu",       lambda x: max(x, 0.0),              lambda x: x.relu(),     lambda x: sympy.Max(x, 0),                   OFF0),
+    ("leaky_relu", lambda x: x if x > 0 else 0.01 * x, lambda x: x.leaky_relu(), lambda x: sympy.Piecewise((x, x > 0), (x / 100, True)), OFF0),
+    ("exp",        math.exp,                           lambda x: x.exp(),      lambda x: sympy.exp(x),                      st.floats(-5, 5)),
+    ("log",        math.log,                           lambda x: x.log(),      lambda x: sympy.log(x),                      POS),
+    ("sqrt",       math.sqrt,                          lambda x: x.sqrt(),     lambda x: sympy.sqrt(x),                     POS),
+    ("tanh",       math.tanh,                          lambda x: x.tanh(),     lambda x: sympy.tanh(x),                     R),
+    ("sigmoid",    lambda x: 1 / (1 + math.exp(-x)),   lambda x: x.sigmoid(),  lambda x: 1 / (1 + sympy.exp(-x)),           WIDE),
+    ("softplus",   lambda x: math.log1p(math.exp(x)),  lambda x: x.softplus(), lambda x: sympy.log(1 + sympy.exp(x)),       WIDE),
+    ("sin",        math.sin,                           lambda x: x.sin(),      lambda x: sympy.sin(x),                      WIDE),
+    ("cos",        math.cos,                           lambda x: x.cos(),      lambda x: sympy.cos(x),                      WIDE),
+    ("square",     lambda x: x * x,                    lambda x: x.square(),   lambda x: x ** 2,                            R),
+    ("2 ** x",     lambda x: 2 ** x,                   lambda x: 2 ** x,       lambda x: 2 ** x,                            R),
+    ("x ** 2.5",   lambda x: x ** 2.5,                 lambda x: x ** 2.5,     lambda x: x ** sympy.Rational(5, 2),         POS),
+]
+UNARY_BY_NAME = {row[0]: row for row in UNARY}
+
+EXPONENT = st.integers(-3, 4).map(float)
+BINARY = [
+    # name       reference              function               symbolic               domains           sides
+    ("add",      lambda x, y: x + y,    lambda x, y: x + y,    lambda x, y: x + y,    (R, R),           ("VV", "Vn", "nV")),
+    ("sub",      lambda x, y: x - y,    lambda x, y: x - y,    lambda x, y: x - y,    (R, R),           ("VV", "Vn", "nV")),
+    ("mul",      lambda x, y: x * y,    lambda x, y: x * y,    lambda x, y: x * y,    (R, R),           ("VV", "Vn", "nV")),
+    ("div",      lambda x, y: x / y,    lambda x, y: x / y,    lambda x, y: x / y,    (R, NONZERO),     ("VV", "Vn", "nV")),
+    ("pow",      lambda x, y: x ** y,   lambda x, y: x ** y,   lambda x, y: x ** y,   (POS, R),         ("VV", "Vn", "nV")),
+    ("pow_int",  lambda x, y: x ** y,   lambda x, y: x ** y,   lambda x, y: x ** y,   (NONZERO, EXPONENT), ("Vn",)),
+]
+BINARY_CASES = [pytest.param(*row[:5], sides, id=f"{row[0]}-{sides}") for row in BINARY for sides in row[5]]
+
+TORCH_VERSION = {                       # ops whose Value spelling a torch tensor does not share
+    "softplus": lambda x: F.softplus(x),
+    "leaky_relu": lambda x: F.leaky_relu(x, 0.01),
+}
+
+
+@pytest.mark.parametrize("name, reference, function, expr, domain", UNARY, ids=[r[0] for r in UNARY])
+@MANY
+@given(data=st.data())
+def test_unary_op(name, reference, function, expr, domain, data):
+    check_op(name, function, reference, expr, (data.draw(domain, label="x"),))
+
+
+@pytest.mark.parametrize("name, reference, function, expr, domains, sides", BINARY_CASES)
+@MANY
+@given(data=st.data())
+def test_binary_op(name, reference, function, expr, domains, sides, data):
+    point = tuple(data.draw(d, label=f"x{i}") for i, d in enumerate(domains))
+    check_op(name, function, reference, expr, point, sides)
+
+
+@requires_torch
+@pytest.mark.parametrize("name, reference, function, expr, domain", UNARY, ids=[r[0] for r in UNARY])
+@FEW
+@given(data=st.data())
+def test_unary_op_matches_torch(name, reference, function, expr, domain, data):
+    check_against_torch(function, TORCH_VERSION.get(name, function), (data.draw(domain),), "V")
+
+
+@requires_torch
+@pytest.mark.parametrize("name, reference, function, expr, domains, sides", BINARY_CASES)
+@FEW
+@given(data=st.data())
+def test_binary_op_matches_torch(name, reference, function, expr, domains, sides, data):
+    point = tuple(data.draw(d) for d in domains)
+    check_against_torch(function, function, point, sides)
+
+
+@requires_sympy
+def test_symbolic_oracle_is_available():
+    assert symbolic("sin", UNARY_BY_NAME["sin"][3], 1)[0](0.0) == 1.0
+
+
+@pytest.mark.parametrize("number", [2, Fraction(1, 2), True, 2.5])
+def test_ops_accept_any_real_number(number):
+    x = Value(3.0)
+    out = number * x + x / number - number ** x.tanh()
+    out.backward()
+    c = float(number)
+    t = math.tanh(3.0)
+    assert close(out.data, c * 3 + 3 / c - c ** t)
+    assert close(x.grad, c + 1 / c - c ** t * math.log(c) * (1 - t * t))
+
+
+################ Comparisons, equality and hashing
+
+COMPARISONS = [("<", operator.lt), ("<=", operator.le), (">", operator.gt), (">=", operator.ge)]
+
+
+@pytest.mark.parametrize("name, op", COMPARISONS, ids=[c[0] for c in COMPARISONS])
+@MANY
+@given(a=st.floats(allow_nan=True), b=st.floats(allow_nan=True), same=st.booleans())
+def test_comparisons_compare_data(name, op, a, b, same):
+    b = a if same else b
+    for left, right in [(Value(a), Value(b)), (Value(a), b), (a, Value(b))]:
+        result = op(left, right)
+        assert type(result) is bool and result == op(a, b)
+
+
+def test_equality_and_hash_are_identity():
+    a, b = Value(1.0), Value(1.0)
+    assert a == a and not (a != a)
+    assert a != b and not (a == b)
+    assert not (a == 1.0)
+    assert len({a, b}) == 2
+    d = {a: "a", b: "b"}
+    assert d[a] == "a" and d[b] == "b"
+
+
+################ Bad inputs, extreme values, nan and inf, kinks
+
+ERRORS = [
+    # name               make                                   error               the message names
+    ("add str",          lambda: Value(1) + "a",                TypeError,          ("+", "'a'")),
+    ("str rmul",         lambda: "a" * Value(1),                TypeError,          ("*", "'a'")),
+    ("mul None",         lambda: Value(1) * None,               TypeError,          ("*", "None")),
+    ("sub complex",      lambda: Value(1) - 1j,                 TypeError,          ("-", "1j")),
+    ("complex radd",     lambda: 2j + Value(1),                 TypeError,          ("+", "2j")),
+    ("add list",         lambda: Value(1) + [1.0],              TypeError,          ("+", "[1.0]")),
+    ("pow str",          lambda: Value(2) ** "x",               TypeError,          ("**", "'x'")),
+    ("log 0",            lambda: Value(0).log(),                ValueError,         ("log", "0.0")),
+    ("log -1",           lambda: Value(-1).log(),               ValueError,         ("log", "-1.0")),
+    ("sqrt -1",          lambda: Value(-1).sqrt(),              ValueError,         ("sqrt", "-1.0")),
+    ("(-8) ** (1/3)",    lambda: Value(-8) ** (1 / 3),          ValueError,         ("**", "-8", "0.333")),
+    ("(-8) ** Value",    lambda: (-8.0) ** Value(0.5),          ValueError,         ("**", "-8", "0.5")),
+    ("Value(-8) ** V",   lambda: Value(-8.0) ** Value(0.5),     ValueError,         ("**", "-8", "0.5")),
+    ("div 0",            lambda: Value(1) / 0,                  ZeroDivisionError,  ("/", "0.0")),
+    ("rdiv 0",           lambda: 1 / Value(0),                  ZeroDivisionError,  ("/", "0.0")),
+    ("div Value 0",      lambda: Value(1) / Value(0.0),         ZeroDivisionError,  ("/", "0.0")),
+    ("0 ** -1",          lambda: Value(0) ** -1,                ZeroDivisionError,  ("**", "-1")),
+    ("exp 1000",         lambda: Value(1000).exp(),             OverflowError,      ("exp", "1000")),
+]
+
+
+@pytest.mark.parametrize("name, make, error, parts", ERRORS, ids=[e[0] for e in ERRORS])
+def test_bad_input_raises_naming_op_and_value(name, make, error, parts):
+    with pytest.raises(error, match=names(*parts)):
+        make()
+
+
+@MANY
+@given(base=st.floats(-100, -0.01), exponent=st.floats(-5, 5).filter(lambda e: not e.is_integer()))
+def test_negative_base_to_fractional_power_is_never_complex(base, exponent):
+    with pytest.raises(ValueError):
+        Value(base) ** exponent
+    with pytest.raises(ValueError):
+        base ** Value(exponent)
+
+
+@pytest.mark.parametrize("op, low, high", [("tanh", -1.0, 1.0), ("sigmoid", 0.0, 1.0), ("softplus", 0.0, INF)])
+@pytest.mark.parametrize("x", [1000.0, -1000.0, 1e308, -1e308])
+def test_saturating_ops_never_raise(op, low, high, x):
+    v = Value(x)
+    out = getattr(v, op)()
+    out.backward()
+    assert low <= out.data <= high and math.isfinite(out.data)
+    assert math.isfinite(v.grad) and 0.0 <= v.grad <= 1.0
+
+
+SPECIAL = [NAN, INF, -INF]
+
+
+@pytest.mark.parametrize("name, reference, function, expr, domain", UNARY, ids=[r[0] for r in UNARY])
+@pytest.mark.parametrize("x", SPECIAL, ids=["nan", "inf", "-inf"])
+def test_unary_nan_and_inf_as_python_floats(name, reference, function, expr, domain, x):
+    try:
+        expected = reference(x)
+    except (ValueError, OverflowError) as e:  # where math raises, the library raises the same kind
+        with pytest.raises(type(e)):
+            function(Value(x))
+        return
+    assert close(function(Value(x)).data, expected), f"{name}({x}) should be {expected}"
+
+
+@pytest.mark.parametrize("name, reference, function, expr, domains, sides", [c for c in BINARY_CASES if "VV" in c.id])
+@pytest.mark.parametrize("special", SPECIAL, ids=["nan", "inf", "-inf"])
+@pytest.mark.parametrize("position", [0, 1])
+def test_binary_nan_and_inf_as_python_floats(name, reference, function, expr, domains, sides, special, position):
+    point = [1.5, 1.5]
+    point[position] = special
+    expected = reference(*point)
+    assert close(function(Value(point[0]), Value(point[1])).data, expected), f"{name}{point} should be {expected}"
+
+
+def test_nan_and_inf_examples():
+    assert math.isnan((Value(NAN) + 1).data)
+    assert Value(INF).tanh().data == 1.0 and Value(-INF).tanh().data == -1.0
+    assert Value(INF).exp().data == INF and Value(-INF).exp().data == 0.0
+
+
+KINKS = [
+    # name                  function                  point         d/d(each), PyTorch's convention
+    ("relu at 0",           lambda x: x.relu(),       (0.0,),       (0.0,)),
+    ("abs at 0",            abs,                      (0.0,),       (0.0,)),
+    ("leaky_relu at 0",     lambda x: x.leaky_relu(), (0.0,),       (0.01,)),
+    ("sqrt at 0",           lambda x: x.sqrt(),       (0.0,),       (INF,)),
+    ("x**y at 0, y=2",      lambda x, y: x ** y,      (0.0, 2.0),   (0.0, 0.0)),
+    ("x**y at 0, y=0.5",    lambda x, y: x ** y,      (0.0, 0.5),   (INF, 0.0)),
+    ("x**y at 0, y=0",      lambda x, y: x ** y,      (0.0, 0.0),   (0.0, 0.0)),
+    ("x**3 at -2",          lambda x: x ** 3,         (-2.0,),      (12.0,)),
+]
+KINK_TORCH = {"leaky_relu at 0": lambda x: F.leaky_relu(x, 0.01)}
+
+
+@pytest.mark.parametrize("name, function, point, expected", KINKS, ids=[k[0] for k in KINKS])
+def test_kinks_follow_pytorch(name, function, point, expected):
+    xs = [Value(p) for p in point]
+    function(*xs).backward()
+    assert tuple(x.grad for x in xs) == expected
+
+
+@pytest.mark.parametrize("name, function, point, expected", KINKS, ids=[k[0] for k in KINKS])
+def test_kinks_the_same_with_create_graph(name, function, point, expected):
+    xs = [Value(p) for p in point]
+    function(*xs).backward(create_graph=True)
+    assert tuple(float(x.grad) for x in xs) == expected
+
+
+@requires_torch
+@pytest.mark.parametrize("name, function, point, expected", KINKS, ids=[k[0] for k in KINKS])
+def test_kinks_match_torch(name, function, point, expected):
+    xs = [Value(p) for p in point]
+    ts_ = [torch.tensor(p, dtype=torch.float64, requires_grad=True) for p in point]
+    function(*xs).backward()
+    KINK_TORCH.get(name, function)(*ts_).backward()
+    assert tuple(x.grad for x in xs) == tuple(t.grad.item() for t in ts_)
+
+
+def test_exponent_derivative_needs_positive_base():
+    y = Value(3.0)
+    out = (-2) ** y
+    assert out.data == -8.0
+    with pytest.raises(ValueError, match=names("**", "-2")):
+        out.backward()
+    x = Value(-2.0)
+    (x ** 3).backward()
+    assert x.grad == 12.0
+
+
+################ backward: depth, repetition, reuse, random graphs
+
+def test_backward_a_million_ops_deep_without_recursion():
+    limit = sys.getrecursionlimit()
+    assert limit < 1_000_000
+    x = Value(0.5)
+    s = x
+    for _ in range(1_000_000):
+        s = s + 1.0
+    s.backward()
+    assert s.data == 1_000_000.5 and x.grad == 1.0
+    s.zero_grad()
+    assert x.grad == 0.0 and s.grad == 0.0
+    assert sys.getrecursionlimit() == limit
+
+
+def test_repeated_backward_accumulates_in_leaves_only():
+    x = Value(2.0)
+    y = x * x
+    y.backward()
+    assert x.grad == 4.0
+    y.backward()
+    assert x.grad == 8.0
+
+
+def test_interior_gradients_are_recomputed_not_compounded():
+    x = Value(2.0)
+    y = x * x                          # y = 4
+    z = y * y + y                      # dz/dy = 2y + 1 = 9
+    z.backward()
+    first = y.grad
+    z.backward()
+    assert first == 9.0 and y.grad == 9.0
+    assert x.grad == 2 * 9.0 * 2 * 2.0   # two passes of dz/dx = (2y + 1)·2x
+
+
+def test_reused_nodes_sum_their_paths():
+    a = Value(3.0)
+    b = a + a
+    c = b + b
+    c.backward()
+    assert a.grad == 4.0
+    a2 = Value(2.0)
+    (a2 * a2 * a2).backward()
+    assert a2.grad == 12.0
+
+
+# Random graphs: every op maps [-1, 1] into [-1, 1], so values and slopes stay tame.
+DAG_OPS = {
+    "avg":     lambda N, a, b: (a + b) * 0.5,
+    "halfsub": lambda N, a, b: (a - b) * 0.5,
+    "mul":     lambda N, a, b: a * b,
+    "div":     lambda N, a, b: a / (1 + b * b),
+    "tanh":    lambda N, a, b: N.tanh(a),
+    "sin":     lambda N, a, b: N.sin(a),
+    "cos":     lambda N, a, b: N.cos(b),
+    "sigmoid": lambda N, a, b: N.sigmoid(a),
+    "log":     lambda N, a, b: N.log(1 + a * a),
+    "sqrt":    lambda N, a, b: N.sqrt(2 + a * b) - 1,
+    "exp":     lambda N, a, b: N.exp(-a * a),
+}
+
+
+@st.composite
+def dags(draw):
+    """Leaves in [-1, 1] and a program of ops, each reading any earlier nodes (reuse allowed)."""
+    leaves = draw(st.lists(st.floats(-1, 1), min_size=1, max_size=3))
+    program = []
+    for k in range(draw(st.integers(1, 12))):
+        n = len(leaves) + k
+        program.append((draw(st.sampled_from(sorted(DAG_OPS))), draw(st.integers(0, n - 1)),
+                        draw(st.integers(0, n - 1))))
+    return leaves, program
+
+
+def run_dag(program, N, *leaves):
+    nodes = list(leaves)
+    for op, i, j in program:
+        nodes.append(DAG_OPS[op](N, nodes[i], nodes[j]))
+    return nodes[-1]
+
+
+@MANY
+@given(dag=dags())
+def test_random_graphs_against_central_difference(dag):
+    leaves, program = dag
+    xs = [Value(x) for x in leaves]
+    out = run_dag(program, VAL, *xs)
+    reference = functools.partial(run_dag, program, FLT)
+    assert close(out.data, reference(*leaves), 1e-12, 1e-15)
+    out.backward()
+    for i, x in enumerate(xs):
+        assert close(x.grad, cdiff(reference, leaves, i), 1e-7, 1e-9), (program, i)
+
+
+@requires_torch
+@FEW
+@given(dag=dags())
+def test_random_graphs_against_torch(dag):
+    leaves, program = dag
+    xs = [Value(x) for x in leaves]
+    ts_ = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in leaves]
+    out, tout = run_dag(program, VAL, *xs), run_dag(program, TCH, *ts_)
+    out.backward()
+    tout.backward()
+    assert close(out.data, tout.item(), 1e-12, 1e-15)
+    for x, t in zip(xs, ts_):
+        assert close(x.grad, 0.0 if t.grad is None else t.grad.item(), 1e-10, 1e-13)
+
+
+################ Constants, no_grad, detach, zero_grad
+
+def test_constant_leaf_gets_no_gradient():
+    c = Value(3.0, requires_grad=False)
+    x = Value(2.0)
+    out = x * c + c.exp()
+    out.backward()
+    assert c.grad == 0.0 and x.grad == 3.0
+    k = c * 2 + c.tanh()               # only constants in: a constant out
+    assert not k.requires_grad and k._prev == ()
+
+
+def test_no_grad_records_no_graph():
+    x = Value(2.0)
+    with no_grad():
+        y = x * 3 + x.tanh()
+        z = dot([x], [x]) + vsum([x, x]) + logsumexp([x])
+    for v in (y, z):
+        assert v._prev == () and v.requires_grad is False
+    assert close(y.data, 6 + math.tanh(2.0))
+    after = x * 3
+    assert after._prev[0] is x and after.requires_grad
+
+
+def test_no_grad_nests_and_survives_exceptions():
+    x = Value(1.0)
+    with no_grad():
+        with no_grad():
+            pass
+        assert not (x * 2).requires_grad
+    with pytest.raises(KeyError):
+        with no_grad():
+            raise KeyError("boom")
+    assert (x * 2).requires_grad
+
+
+def test_no_grad_as_decorator():
+    @no_grad()
+    def double(v):
+        return v * 2 + v.exp()
+    x = Value(1.0)
+    y = double(x)
+    assert y._prev == () and not y.requires_grad and close(y.data, 2 + math.e)
+    assert (x * 2).requires_grad
+
+
+@pytest.mark.parametrize("recording_thread", ["main", "worker"])
+def test_no_grad_is_per_thread(recording_thread):
+    """One thread sits inside no_grad while the other records; each sees its own mode."""
+    x = Value(2.0)
+    inside, recorded = threading.Event(), threading.Event()
+    results = {}
+
+    def in_no_grad():
+        with no_grad():
+            inside.set()
+            assert recorded.wait(10)
+            results["quiet"] = (x * 3, x.tanh())
+
+    def records():
+        assert inside.wait(10)
+        results["loud"] = (x * 3, x.tanh())
+        recorded.set()
+
+    main, worker = (records, in_no_grad) if recording_thread == "main" else (in_no_grad, records)
+    t = threading.Thread(target=worker)
+    t.start()
+    try:
+        main()
+    finally:
+        recorded.set()
+        t.join(10)
+    for v in results["loud"]:
+        assert v.requires_grad and v._prev[0] is x
+    for v in results["quiet"]:
+        assert not v.requires_grad and v._prev == ()
+
+
+def test_detach_is_a_constant_copy():
+    x = Value(1.5, label="x")
+    d = x.detach()
+    assert d is not x and d.data == 1.5 and not d.requires_grad and d._prev == ()
+    y = d * x
+    y.backward()
+    assert x.grad == 1.5 and d.grad == 0.0
+
+
+def test_zero_grad_zeros_the_whole_graph():
+    x, y = Value(0.5), Value(-1.5)
+    xy = x * y
+    out = xy.tanh() + x
+    out.backward()
+    assert x.grad != 0.0 and y.grad != 0.0 and xy.grad != 0.0
+    out.zero_grad()
+    assert (x.grad, y.grad, xy.grad, out.grad) == (0.0, 0.0, 0.0, 0.0)
+
+
+def test_backward_on_a_constant_raises():
+    with pytest.raises(RuntimeError):
+        Value(1.0, requires_grad=False).backward()
+    x = Value(1.0)
+    with no_grad():
+        c = x * 2
+    with pytest.raises(RuntimeError):
+        c.backward()
+
+
+################ Memory and global state: no reference cycles, no settings changed
+
+def collect_after(build):
+    """Run build() with the cyclic collector off; return how many objects gc.collect() then finds."""
+    was_enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        build()
+        return gc.collect()
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _tanh_chain():
+    a, b = Value(0.3), Value(0.7)
+    out = a
+    for _ in range(1000):
+        out = (out * b + a).tanh()
+    out.backward()
+
+
+def _mlp_step():
+    model = MLP(2, [8, 8, 1], seed=0)
+    loss = hinge_loss([model(x) for x in ([0.5, -1.0], [1.0, 2.0])], [1, -1])
+    loss.backward()
+    SGD(model.parameters(), lr=0.1).step()
+
+
+def _custom_function():
+    x = Value(3.0)
+    Square.apply(TimesFive.apply(x)).backward()
+
+
+def _calculus():
+    grad(grad(lambda x: x.sin() * x))(0.7)
+    hessian(lambda x, y: x * x * y + y.exp())(0.3, 0.4)
+    jacobian(lambda x, y: [x * y, x.tanh()], mode="fwd")(0.3, 0.4)
+    jacobian(lambda x, y: [x * y, x.tanh()], mode="rev")(0.3, 0.4)
+    jvp(lambda x: x.exp(), (0.1,), (1.0,))
+    gradcheck(lambda x: x.log(), 2.0)
+
+
+@pytest.mark.parametrize("name, build", [
+    ("tanh chain",      _tanh_chain),
+    ("MLP step",        _mlp_step),
+    ("ScalarFunction",  _custom_function),
+    ("calculus tools",  _calculus),
+])
+def test_no_reference_cycles(name, build):
+    assert collect_after(build) == 0
+
+
+def test_root_freed_by_reference_counting_weakref():
+    """The spec'd check: a weak reference to the root dies on del, with gc disabled."""
+    was_enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        a, b = Value(0.3), Value(0.7)
+        out = a
+        for _ in range(1000):
+            out = (out * b + a).tanh()
+        out.backward()
+        root = weakref.ref(out)
+        del out, a, b
+        assert root() is None
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+class Tagged(ScalarFunction):
+    """The identity, keeping a tag object in its context: the tag dies exactly when the node does."""
+    tag = None
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(Tagged.tag)
+        return x
+
+    @staticmethod
+    def backward(ctx, d_out):
+        return d_out
+
+
+def test_root_freed_by_reference_counting():
+    class Tag:
+        pass
+    was_enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        tag = Tagged.tag = Tag()
+        alive = weakref.ref(tag)
+        a, b = Value(0.3), Value(0.7)
+        out = a
+        for _ in range(1000):
+            out = (out * b + a).tanh()
+        out = Tagged.apply(out)
+        out.backward()
+        Tagged.tag = None
+        del tag, out, a, b
+        assert alive() is None
+    finally:
+        Tagged.tag = None
+        if was_enabled:
+            gc.enable()
+
+
+def _state():
+    return gc.isenabled(), gc.get_threshold(), sys.getrecursionlimit()
+
+
+GLOBAL_STATE_CALLS = [
+    ("backward",          lambda: (Value(2.0) * Value(3.0)).tanh().backward()),
+    ("deep backward",     lambda: functools.reduce(lambda s, _: s + 1.0, range(20_000), Value(0.0)).backward()),
+    ("create_graph",      lambda: (Value(2.0) ** 3).backward(create_graph=True)),
+    ("MLP forward",       lambda: MLP(2, [4, 1], seed=0)([1.0, 2.0])),
+    ("MLP step",          _mlp_step),
+    ("calculus tools",    _calculus),
+    ("no_grad",           lambda: no_grad()(lambda: Value(1.0) * 2)()),
+    ("make_moons",        lambda: make_moons(10, 0.1, seed=0)),
+]
+
+
+@pytest.mark.parametrize("gc_enabled", [True, False], ids=["gc on", "gc off"])
+@pytest.mark.parametrize("name, call", GLOBAL_STATE_CALLS, ids=[c[0] for c in GLOBAL_STATE_CALLS])
+def test_no_global_setting_changed(name, call, gc_enabled):
+    was_enabled = gc.isenabled()
+    (gc.enable if gc_enabled else gc.disable)()
+    try:
+        before = _state()
+        call()
+        assert _state() == before
+    finally:
+        (gc.enable if was_enabled else gc.disable)()
+
+
+################ Fused ops: vsum, dot, logsumexp
+
+@MANY
+@given(xs=st.lists(st.floats(-100, 100), min_size=1, max_size=8), c=st.floats(-10, 10))
+def test_vsum(xs, c):
+    vs = [Value(x) for x in xs]
+    s = vsum(vs + [c, vs[0]])          # a plain number and a repeat
+    assert close(s.data, math.fsum(xs + [c, xs[0]]), 1e-12, 1e-12)
+    s.backward()
+    assert [v.grad for v in vs] == [2.0] + [1.0] * (len(xs) - 1)
+
+
+@MANY
+@given(pairs=st.lists(st.tuples(R, R), min_size=1, max_size=6), bias=R)
+def test_dot(pairs, bias):
+    w = [Value(a) for a, _ in pairs]
+    x = [Value(b) for _, b in pairs]
+    b = Value(bias)
+    out = dot(w, x, b)
+    assert close(out.data, math.fsum(a * c for a, c in pairs) + bias, 1e-12, 1e-12)
+    out.backward()
+    assert [v.grad for v in w] == [c for _, c in pairs]
+    assert [v.grad for v in x] == [a for a, _ in pairs]
+    assert b.grad == 1.0
+    plain = dot(w, [c for _, c in pairs])  # plain numbers on one side
+    assert close(plain.data, math.fsum(a * c for a, c in pairs), 1e-12, 1e-12)
+
+
+def test_dot_rejects_mismatched_lengths():
+    with pytest.raises(ValueError, match="dot"):
+        dot([Value(1.0)], [1.0, 2.0])
+
+
+def _lse(*xs):
+    return math.log(math.fsum(math.exp(x) for x in xs))
+
+
+@MANY
+@given(xs=st.lists(st.floats(-30, 30), min_size=1, max_size=6))
+def test_logsumexp(xs):
+    vs = [Value(x) for x in xs]
+    out = logsumexp(vs)
+    assert close(out.data, _lse(*xs), 1e-12, 1e-12)
+    out.backward()
+    total = math.fsum(math.exp(x) for x in xs)
+    for i, v in enumerate(vs):
+        assert close(v.grad, math.exp(xs[i]) / total, 1e-9, 1e-15)   # softmax
+        assert close(v.grad, cdiff(_lse, xs, i), 1e-6, 1e-9)
+
+
+def test_logsumexp_of_huge_values_is_finite():
+    a, b = Value(1000.0), Value(1000.0)
+    out = logsumexp([a, b])
+    out.backward()
+    assert close(out.data, 1000.0 + math.log(2.0), 1e-15)
+    assert close(a.grad, 0.5) and close(b.grad, 0.5)
+    c, d = Value(-1000.0), Value(1000.0)
+    out = logsumexp([c, d])
+    out.backward()
+    assert out.data == 1000.0 and c.grad == 0.0 and d.grad == 1.0
+
+
+################ Calculus tools: central_difference and gradcheck
+
+SMOOTH = [UNARY_BY_NAME[n] for n in ("exp", "log", "sqrt", "tanh", "sigmoid", "softplus", "sin", "cos", "square", "neg")]
+
+
+@requires_sympy
+@pytest.mark.parametrize("name, reference, function, expr, domain", SMOOTH, ids=[r[0] for r in SMOOTH])
+@FEW
+@given(data=st.data())
+def test_library_central_difference_against_sympy(name, reference, function, expr, domain, data):
+    x = data.draw(domain)
+    numeric = ts.central_difference(function, x)
+    assert close(numeric, symbolic(name, expr, 1)[0](x), 1e-5, 1e-7)
+
+
+def test_library_central_difference_picks_the_argument():
+    f = lambda x, y: x * y * y        # noqa: E731
+    assert close(ts.central_difference(f, 2.0, 3.0, arg=0), 9.0, 1e-7)
+    assert close(ts.central_difference(f, 2.0, 3.0, arg=1), 12.0, 1e-7)
+    assert close(ts.central_difference(f, 2.0, 3.0, arg=1, epsilon=1e-3), 12.0, 1e-6)
+
+
+GRADCHECK_CASES = [pytest.param(r[2], (r[4],), id=r[0]) for r in UNARY] + \
+                  [pytest.param(r[2], r[4], id=r[0]) for r in BINARY if "VV" in r[5]]
+
+
+@pytest.mark.parametrize("function, domains", GRADCHECK_CASES)
+@FEW
+@given(data=st.data())
+def test_gradcheck_passes_on_every_op(function, domains, data):
+    point = [data.draw(d) for d in domains]
+    assert gradcheck(function, *point) is True
+
+
+class WrongSquare(ScalarFunction):
+    """x², with a deliberately wrong derivative (3x instead of 2x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, d_out):
+        return 3 * ctx.saved_values * d_out
+
+
+def test_gradcheck_reports_a_table_of_mismatches():
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda x, y: WrongSquare.apply(x) + y, 1.5, 2.0)
+    message = str(info.value)
+    for word in ("autodiff", "numerical", "difference"):
+        assert word in message
+    row = [line for line in message.splitlines() if "4.5" in line]   # autodiff 3x = 4.5 ...
+    assert len(row) == 1 and "3" in row[0].replace("4.5", "")        # ... against numerical 2x = 3
+
+
+def test_numerical_tools_leave_every_grad_as_it_was():
+    p = Value(0.7)
+    p.grad = 0.25
+    x = Value(1.3)
+    x.grad = -0.5
+    f = lambda v: v * p + p.tanh()    # noqa: E731
+    assert close(ts.central_difference(f, 1.3), 0.7, 1e-6)
+    assert gradcheck(f, x)
+    with pytest.raises(GradcheckError):
+        gradcheck(lambda v: WrongSquare.apply(v) * p, 1.3)
+    assert p.grad == 0.25 and x.grad == -0.5
+
+
+################ grad, value_and_grad, derivative, gradients_by_label; the course notes' examples
+
+def f3(N, x, y, z):
+    """A test function R³ → R."""
+    return x * x * y + N.sin(y * z) - N.exp(x * 0.5) * z
+
+
+@functools.lru_cache(maxsize=None)
+def f3_gradient():
+    """∇f3 from sympy, lambdified once."""
+    xs = sympy.symbols("x y z", real=True)
+    return sympy.lambdify(xs, [sympy.diff(f3(SYM, *xs), v) for v in xs], "math")
+
+
+@requires_sympy
+@MANY
+@given(p=st.tuples(R, R, R))
+def test_grad_and_value_and_grad_with_argnums(p):
+    exact = f3_gradient()(*p)
+    f = lambda x, y, z: f3(VAL, x, y, z)   # noqa: E731
+    g1 = grad(f, 1)(*p)
+    assert type(g1) is float and close(g1, exact[1])
+    g02 = grad(f, (0, 2))(*p)
+    assert type(g02) is tuple and len(g02) == 2 and all(type(g) is float for g in g02)
+    assert close(g02[0], exact[0]) and close(g02[1], exact[2])
+    single = grad(f, (1,))(*p)
+    assert type(single) is tuple and len(single) == 1 and close(single[0], exact[1])
+    value, g = value_and_grad(f, 0)(*p)
+    assert type(value) is float and close(value, f3(FLT, *p), 1e-12, 1e-15)
+    assert type(g) is float and close(g, exact[0])
+    value, gs = value_and_grad(f, (0, 1, 2))(*p)
+    assert all(close(a, b) for a, b in zip(gs, exact))
+
+
+@requires_sympy
+@pytest.mark.parametrize("name, reference, function, expr, domain", SMOOTH, ids=[r[0] for r in SMOOTH])
+@FEW
+@given(data=st.data())
+def test_derivative_of_derivative_against_sympy(name, reference, function, expr, domain, data):
+    x = data.draw(domain)
+    first = derivative(function)(x)
+    assert type(first) is float and close(first, symbolic(name, expr, 1)[0](x))
+    second = grad(grad(function))(x)
+    assert type(second) is float and close(second, symbolic(name, expr, 1, 2)[0](x), 1e-9, 1e-12)
+
+
+def test_third_derivative():
+    f = lambda x: x.sin() * x       # noqa: E731   f''' = -3 sin x - x cos x
+    for x in (0.3, 1.7, -2.2):
+        assert close(grad(grad(grad(f)))(x), -3 * math.sin(x) - x * math.cos(x), 1e-12, 1e-12)
+
+
+def test_gradients_by_label_seed_003():
+    """The exercise notebook's checks: d = ((b²·a) + 1)² at a = 1, b = 3."""
+    a = Value(1.0, label="a")
+    b = Value(3.0, label="b")
+    c = b.square() * a
+    d = (c + 1).square()
+    assert d.data == 100.0
+    assert gradients_by_label(d) == {"a": 180.0, "b": 120.0}
+    assert a.grad == 0.0 and b.grad == 0.0     # it reports, it does not store
+
+
+def test_gradients_by_label_skips_unlabelled_leaves():
+    x, y, z = Value(2.0, label="x"), Value(3.0), Value(5.0, label="z")
+    out = x * y + z * z
+    assert gradients_by_label(out) == {"x": 3.0, "z": 10.0}
+
+
+@MANY
+@given(x=R, y=R)
+def test_seed_002_gradient_of_x2y_plus_2y(x, y):
+    gx, gy = grad(lambda a, b: a * a * b + 2 * b, (0, 1))(x, y)
+    assert close(gx, 2 * x * y, 1e-12, 1e-15) and close(gy, x * x + 2, 1e-12, 1e-15)
+
+
+def seed_001(N, x1, x2):
+    return N.log(x1 * x2 * (x1 + x2)) / (x1 - x2) ** 2
+
+
+@requires_sympy
+def test_seed_001_gradient_at_2_10():
+    x1, x2 = sympy.symbols("x1 x2", positive=True)
+    e = seed_001(SYM, x1, x2)
+    exact = [float(sympy.diff(e, v).subs({x1: 2, x2: 10})) for v in (x1, x2)]
+    a, b = Value(2.0, label="x1"), Value(10.0, label="x2")
+    out = seed_001(VAL, a, b)
+    out.backward()
+    assert close(out.data, math.log(2 * 10 * 12) / 64, 1e-15)
+    assert close(a.grad, exact[0], 1e-12) and close(b.grad, exact[1], 1e-12)
+    for i in range(2):
+        assert close([a.grad, b.grad][i], cdiff(functools.partial(seed_001, FLT), (2.0, 10.0), i), 1e-8)
+
+
+def test_seed_000_derivatives():
+    d = derivative(lambda x: x * x + 1.0)
+    assert d(2.0) == 4.0 and type(d(2.0)) is float
+    for x in (-1.0, 0.3, 2.5):
+        assert close(derivative(lambda v: (2 * v).sin())(x), 2 * math.cos(2 * x), 1e-12, 1e-15)
+        gx, gy = grad(lambda a, b: a.sin() + 2 * b.cos(), (0, 1))(x, x + 1)
+        assert close(gx, math.cos(x), 1e-12, 1e-15) and close(gy, -2 * math.sin(x + 1), 1e-12, 1e-15)
+
+
+@MANY
+@given(w1=R, w2=R, b=R, x1=R, x2=R)
+def test_seed_000_linear_model_with_relu(w1, w2, b, x1, x2):
+    """L(w1, w2, b) = ReLU(x1·w1 + x2·w2 + b): symbolic, numerical and automatic agree."""
+    m = x1 * w1 + x2 * w2 + b
+    assume(abs(m) > 1e-3)
+    loss = lambda w1_, w2_, b_: (x1 * w1_ + x2 * w2_ + b_).relu()   # noqa: E731
+    on = float(m > 0)
+    assert grad(loss, (0, 1, 2))(w1, w2, b) == (x1 * on, x2 * on, on)
+    assert gradcheck(loss, w1, w2, b)
+
+
+################ Forward mode, Jacobians, Hessians, create_graph
+
+def f32(N, x, y, z):
+    """A test function R³ → R²."""
+    return [x * y + N.sin(z), N.exp(x * 0.3) * y - z * z / (1 + x * x)]
+
+
+@functools.lru_cache(maxsize=None)
+def f32_jacobian():
+    xs = sympy.symbols("x y z", real=True)
+    return sympy.lambdify(xs, sympy.Matrix(f32(SYM, *xs)).jacobian(xs).tolist(), "math")
+
+
+def _f32_values(x, y, z):
+    return f32(VAL, x, y, z)
+
+
+@requires_sympy
+@MANY
+@given(p=st.tuples(R, R, R), t=st.tuples(R, R, R))
+def test_jvp_is_jacobian_times_tangent(p, t):
+    J = f32_jacobian()(*p)
+    values, dots = jvp(_f32_values, p, t)
+    assert all(close(v, e, 1e-12, 1e-15) for v, e in zip(values, f32(FLT, *p)))
+    for row, d in zip(J, dots):
+        assert close(d, math.fsum(float(j) * ti for j, ti in zip(row, t)), 1e-9, 1e-12)
+    value, d = jvp(lambda x, y: x * x * y + 2 * y, p[:2], t[:2])     # a single output: bare numbers
+    assert close(d, (2 * p[0] * p[1]) * t[0] + (p[0] ** 2 + 2) * t[1], 1e-9, 1e-12)
+
+
+def test_jvp_through_custom_functions():
+    value, d = jvp(lambda x, y: AddTimes2.apply(Square.apply(x), y), (1.5, 2.0), (0.5, -1.0))
+    assert value == 1.5 ** 2 + 4.0 and close(d, 2 * 1.5 * 0.5 + 2 * -1.0)
+
+
+@requires_sympy
+@MANY
+@given(p=st.tuples(R, R, R))
+def test_jacobian_rev_and_fwd_agree_with_sympy(p):
+    rev = jacobian(_f32_values, mode="rev")(*p)
+    fwd = jacobian(_f32_values, mode="fwd")(*p)
+    exact = f32_jacobian()(*p)
+    assert len(rev) == len(fwd) == 2 and all(len(r) == 3 for r in rev + fwd)
+    for r, f, e in zip(rev, fwd, exact):
+        for a, b, c in zip(r, f, e):
+            assert close(a, float(c)) and close(b, float(c))
+
+
+@pytest.mark.parametrize("mode, counted, expected, other", [
+    ("rev", "_gradients", 2, "_push_tangents"),      # one backward pass per output (m = 2)
+    ("fwd", "_push_tangents", 3, "_gradients"),      # one forward pass per input (n = 3)
+])
+def test_jacobian_pass_counts(monkeypatch, mode, counted, expected, other):
+    calls = {counted: 0, other: 0}
+    for name in (counted, other):
+        def counting(*args, _real=getattr(ts, name), _name=name, **kwargs):
+            calls[_name] += 1
+            return _real(*args, **kwargs)
+        monkeypatch.setattr(ts, name, counting)
+    J = jacobian(_f32_values, mode=mode)(0.5, -1.0, 2.0)
+    assert calls == {counted: expected, other: 0}
+    assert close(J[0][0], -1.0) and close(J[0][1], 0.5) and close(J[0][2], math.cos(2.0))
+
+
+HESSIANS = [
+    # name        f(N, x, y, z)
+    ("poly",      lambda N, x, y, z: x * x * y + y * z * z * z - 2 * x * z),
+    ("trig",      lambda N, x, y, z: N.sin(x * y) + N.cos(y - z) * x),
+    ("explog",    lambda N, x, y, z: N.exp(x * 0.5) * N.log(y * y + 1) + z / (1 + x * x)),
+    ("squash",    lambda N, x, y, z: N.tanh(x + y * z) * N.sigmoid(z - x)),
+    ("sqrt",      lambda N, x, y, z: N.sqrt(x * x + y * y + z * z + 1)),
+    ("pow",       lambda N, x, y, z: (x * x + 1) ** (y * y * 0.5 + 0.3) + z ** 3 + 2 ** (x * z)),
+]
+
+
+@functools.lru_cache(maxsize=None)
+def sympy_hessian(name):
+    xs = sympy.symbols("x y z", real=True)
+    f = dict(HESSIANS)[name]
+    return sympy.lambdify(xs, sympy.hessian(f(SYM, *xs), xs).tolist(), "math")
+
+
+@requires_sympy
+@pytest.mark.parametrize("name, f", HESSIANS, ids=[h[0] for h in HESSIANS])
+@FEW
+@given(p=st.tuples(R, R, R))
+def test_hessian_against_sympy(name, f, p):
+    H = hessian(functools.partial(f, VAL))(*p)
+    exact = sympy_hessian(name)(*p)
+    for row, erow in zip(H, exact):
+        for h, e in zip(row, erow):
+            assert type(h) is float and close(h, float(e), 1e-9, 1e-9), (name, p, H, exact)
+
+
+@requires_torch
+@pytest.mark.parametrize("name, f", HESSIANS, ids=[h[0] for h in HESSIANS])
+@settings(max_examples=10, deadline=None)
+@given(p=st.tuples(R, R, R))
+def test_hessian_against_torch(name, f, p):
+    H = hessian(functools.partial(f, VAL))(*p)
+    T = torch.func.hessian(lambda v: f(TCH, v[0], v[1], v[2]))(torch.tensor(p, dtype=torch.float64)).tolist()
+    for row, trow in zip(H, T):
+        for h, t in zip(row, trow):
+            assert close(h, t, 1e-9, 1e-9)
+
+
+def test_create_graph_leaves_differentiable_grads():
+    x = Value(1.5)
+    y = x ** 3 + x.sin()
+    y.backward(create_graph=True)
+    g = x.grad
+    assert isinstance(g, Value) and close(g.data, 3 * 1.5 ** 2 + math.cos(1.5), 1e-15)
+    x.grad = 0.0
+    g.backward()
+    assert close(x.grad, 6 * 1.5 - math.sin(1.5), 1e-15)
+
+
+################ Calculus tools: bad input
+
+CALCULUS_ERRORS = [
+    ("grad of a float",      lambda: grad(lambda x: 3.0)(1.0),                       TypeError,  ("grad", "3.0")),
+    ("grad of a list",       lambda: grad(lambda x: [x, x])(1.0),                    TypeError,  ("grad",)),
+    ("value_and_grad list",  lambda: value_and_grad(lambda x: [x])(1.0),             TypeError,  ("grad",)),
+    ("jvp tangents",         lambda: jvp(lambda x: x, (1.0,), (1.0, 2.0)),           ValueError, ("jvp",)),
+    ("argnums int",          lambda: grad(lambda x: x, 1)(1.0),                      IndexError, ("argnums",)),
+    ("argnums tuple",        lambda: grad(lambda x, y: x * y, (0, 5))(1.0, 2.0),     IndexError, ("argnums", "5")),
+    ("hessian relu kink",    lambda: hessian(lambda x: x.relu() * x)(0.0),           ValueError, ("relu",)),
+    ("hessian abs kink",     lambda: hessian(lambda x, y: abs(x - y))(1.0, 1.0),     ValueError, ("abs",)),
+    ("jacobian mode",        lambda: jacobian(lambda x: x, mode="sideways"),         ValueError, ("mode", "sideways")),
+]
+
+
+@pytest.mark.parametrize("name, make, error, parts", CALCULUS_ERRORS, ids=[e[0] for e in CALCULUS_ERRORS])
+def test_calculus_bad_input(name, make, error, parts):
+    with pytest.raises(error, match=names(*parts)):
+        make()
+
+
+################ Custom functions: ScalarFunction, the lectures' examples as on the slides
+
+class TimesFive(ScalarFunction):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 5
+
+    @staticmethod
+    def backward(ctx, d_out):
+        g_prime = 5
+        return g_prime * d_out
+
+
+class AddTimes2(ScalarFunction):
+    @staticmethod
+    def forward(ctx, x, y):
+        return x + 2 * y
+
+    @staticmethod
+    def backward(ctx, d_out):
+        g_prime_x = 1
+        g_prime_y = 2
+        return g_prime_x * d_out, g_prime_y * d_out
+
+
+class Square(ScalarFunction):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, d_out):
+        x = ctx.saved_values
+        f_prime = 2 * x
+        return f_prime * d_out
+
+
+class Mul(ScalarFunction):
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, d_out):
+        x, y = ctx.saved_values
+        return y * d_out, x * d_out
+
+
+CUSTOM = [
+    # name         reference               function          symbolic               domains   sides
+    ("TimesFive",  lambda x: x * 5,        TimesFive.apply,  lambda x: 5 * x,       (R,),     ("V",)),
+    ("AddTimes2",  lambda x, y: x + 2 * y, AddTimes2.apply,  lambda x, y: x + 2 * y, (R, R),  ("VV", "Vn", "nV")),
+    ("Square",     lambda x: x * x,        Square.apply,     lambda x: x * x,       (R,),     ("V",)),
+    ("Mul",        lambda x, y: x * y,     Mul.apply,        lambda x, y: x * y,    (R, R),   ("VV", "Vn", "nV")),
+]
+
+
+@pytest.mark.parametrize("name, reference, function, expr, domains, sides",
+                         [pytest.param(*r[:5], s, id=f"{r[0]}-{s}") for r in CUSTOM for s in r[5]])
+@MANY
+@given(data=st.data())
+def test_custom_function(name, reference, function, expr, domains, sides, data):
+    point = tuple(data.draw(d) for d in domains)
+    check_op(name, function, reference, expr, point, sides)
+
+
+def test_lecture_examples():
+    x = Value(10.0)
+    z = TimesFive.apply(x)
+    out = TimesFive.apply(z)
+    out.backward()
+    assert out.data == 250.0 and x.grad == 25.0
+    x2 = Value(10)
+    sq = Square.apply(x2)
+    sq.backward()
+    assert sq.data == 100.0 and x2.grad == 20.0
+    plain = TimesFive.apply(10)                  # plain numbers in: a constant out
+    assert plain.data == 50.0 and not plain.requires_grad
+    y = Value(1.0)
+    mixed = AddTimes2.apply(y, 2)
+    mixed.backward()
+    assert mixed.data == 5.0 and y.grad == 1.0
+
+
+class WrongCount(ScalarFunction):
+    @staticmethod
+    def forward(ctx, x, y):
+        return x * y
+
+    @staticmethod
+    def backward(ctx, d_out):
+        return (d_out,)
+
+
+class ReturnsStr(ScalarFunction):
+    @staticmethod
+    def forward(ctx, x):
+        return x
+
+    @staticmethod
+    def backward(ctx, d_out):
+        return "oops"
+
+
+@pytest.mark.parametrize("name, make, error", [
+    ("WrongCount", lambda: WrongCount.apply(Value(1.0), Value(2.0)).backward(),              ValueError),
+    ("ReturnsStr", lambda: ReturnsStr.apply(Value(1.0)).backward(),                          TypeError),
+    ("Square",     lambda: Square.apply(Value(1.0)).backward(create_graph=True),             RuntimeError),
+    ("Square",     lambda: hessian(lambda x: Square.apply(x))(1.0),                          RuntimeError),
+])
+def test_custom_function_errors_name_the_class(name, make, error):
+    with pytest.raises(error, match=name):
+        make()
+
+
+################ Neural networks: MLP
+
+def test_mlp_returns_a_value():
+    model = MLP(2, [16, 16, 1], seed=0)
+    out = model([0.5, -1.0])
+    assert isinstance(out, Value) and out.requires_grad
+    out.backward()
+    assert any(p.grad != 0.0 for p in model.parameters())
+
+
+def test_mlp_parameters_and_zero_grad():
+    model = MLP(3, [4, 5, 2], seed=0)
+    params = model.parameters()
+    assert len(params) == (3 + 1) * 4 + (4 + 1) * 5 + (5 + 1) * 2
+    assert all(isinstance(p, Value) and p.requires_grad for p in params)
+    assert len({id(p) for p in params}) == len(params)
+    outs = model([1.0, -2.0, 0.5])
+    vsum(outs).backward()
+    assert any(p.grad != 0.0 for p in params)
+    model.zero_grad()
+    assert all(p.grad == 0.0 for p in params)
+
+
+ACTIVATIONS = [
+    ("relu",    lambda z: max(z, 0.0)),
+    ("tanh",    math.tanh),
+    ("sigmoid", lambda z: 1 / (1 + math.exp(-z))),
+    ("none",    lambda z: z),
+]
+
+
+@pytest.mark.parametrize("activation, act", ACTIVATIONS, ids=[a[0] for a in ACTIVATIONS])
+def test_mlp_activation(activation, act):
+    model = MLP(1, [1, 1], activation=activation, seed=3)
+    (n1,), (n2,) = (layer.neurons for layer in model.layers)
+    for x in (-2.0, -0.5, 0.7, 2.0):
+        hidden = act(n1.w[0].data * x + n1.b.data)
+        assert close(model([x]).data, n2.w[0].data * hidden + n2.b.data, 1e-12, 1e-15)
+
+
+def test_mlp_rejects_unknown_activation():
+    with pytest.raises(ValueError, match="activation"):
+        MLP(2, [3, 1], activation="swish")
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_width_one_hidden_layer_trains(activation):
+    X, y = make_moons(20, 0.1, seed=0)
+    targets = [2.0 * t - 1 for t in y]
+    model = MLP(2, [1, 1], activation=activation, seed=1)
+    opt = SGD(model.parameters(), lr=0.05)
+
+    def loss():
+        return mse_loss([model(x) for x in X], targets)
+    first = loss().data
+    for _ in range(30):
+        opt.zero_grad()
+        loss().backward()
+        opt.step()
+    assert loss().data < first
+
+
+def test_same_seed_same_parameters():
+    def params(seed):
+        return [p.data for p in MLP(2, [5, 3, 1], seed=seed).parameters()]
+    assert params(42) == params(42)
+    assert params(42) != params(43)
+    assert params(random.Random(7)) == params(random.Random(7))
+
+
+@pytest.mark.parametrize("bad, error, parts", [
+    ([1.0, 2.0, 3.0],  ValueError, ("MLP", "3")),
+    ([1.0],            ValueError, ("MLP", "1")),
+    (["a", 1.0],       TypeError,  ("'a'",)),
+    ([None, 1.0],      TypeError,  ("None",)),
+])
+def test_mlp_bad_input(bad, error, parts):
+    with pytest.raises(error, match=names(*parts)):
+        MLP(2, [3, 1], seed=0)(bad)
+
+
+################ Optimizers: SGD and Adam against their formulas and torch.optim
+
+P0 = [1.5, -0.7, 3.0]
+TARGET = [0.5, 0.25, -1.0]
+CURVATURE = [1.0, 3.0, 0.5]
+
+
+def quadratic(params):
+    """Σ c_i (p_i − t_i)²: a toy loss, on Values or tensors."""
+    return sum(c * (p - t) * (p - t) for p, t, c in zip(params, TARGET, CURVATURE))
+
+
+def quadratic_grad(p):
+    return [2 * c * (x - t) for x, t, c in zip(p, TARGET, CURVATURE)]
+
+
+def run_library(make_opt, steps=5):
+    params = [Value(x) for x in P0]
+    opt = make_opt(params)
+    history = []
+    for _ in range(steps):
+        opt.zero_grad()
+        quadratic(params).backward()
+        opt.step()
+        history.append([p.data for p in params])
+    return history
+
+
+SGD_SETTINGS = [(0.0, 0.0), (0.9, 0.0), (0.0, 0.1), (0.9, 0.01)]
+ADAM_SETTINGS = [((0.9, 0.999), 0.0), ((0.8, 0.99), 0.1)]
+
+
+@pytest.mark.parametrize("momentum, weight_decay", SGD_SETTINGS)
+def test_sgd_formula(momentum, weight_decay):
+    lr, p, buf = 0.05, list(P0), None
+    expected = []
+    for _ in range(5):
+        g = [gi + weight_decay * x for gi, x in zip(quadratic_grad(p), p)]
+        if momentum:
+            buf = g if buf is None else [momentum * b + gi for b, gi in zip(buf, g)]
+            g = buf
+        p = [x - lr * gi for x, gi in zip(p, g)]
+        expected.append(p)
+    got = run_library(lambda ps: SGD(ps, lr=lr, momentum=momentum, weight_decay=weight_decay))
+    for row, erow in zip(got, expected):
+        assert all(close(a, b, 1e-12, 1e-14) for a, b in zip(row, erow)), (got, expected)
+
+
+@pytest.mark.parametrize("betas, weight_decay", ADAM_SETTINGS)
+def test_adam_formula(betas, weight_decay):
+    lr, eps, (b1, b2) = 0.1, 1e-8, betas
+    p, m, v = list(P0), [0.0] * 3, [0.0] * 3
+    expected = []
+    for t in range(1, 6):
+        g = [gi + weight_decay * x for gi, x in zip(quadratic_grad(p), p)]
+        m = [b1 * mi + (1 - b1) * gi for mi, gi in zip(m, g)]
+        v = [b2 * vi + (1 - b2) * gi * gi for vi, gi in zip(v, g)]
+        p = [x - lr * (mi / (1 - b1 ** t)) / (math.sqrt(vi / (1 - b2 ** t)) + eps) for x, mi, vi in zip(p, m, v)]
+        expected.append(p)
+    got = run_library(lambda ps: Adam(ps, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+    for row, erow in zip(got, expected):
+        assert all(close(a, b, 1e-12, 1e-14) for a, b in zip(row, erow)), (got, expected)
+
+
+def run_torch(make_opt, steps=5):
+    params = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in P0]
+    opt = make_opt(params)
+    history = []
+    for _ in range(steps):
+        opt.zero_grad()
+        quadratic(params).backward()
+        opt.step()
+        history.append([p.item() for p in params])
+    return history
+
+
+@requires_torch
+@pytest.mark.parametrize("momentum, weight_decay", SGD_SETTINGS)
+def test_sgd_matches_torch(momentum, weight_decay):
+    got = run_library(lambda ps: SGD(ps, lr=0.05, momentum=momentum, weight_decay=weight_decay))
+    want = run_torch(lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=momentum, weight_decay=weight_decay))
+    for row, trow in zip(got, want):
+        assert all(close(a, b, 1e-12, 1e-12) for a, b in zip(row, trow)), (got, want)
+
+
+@requires_torch
+@pytest.mark.parametrize("betas, weight_decay", ADAM_SETTINGS)
+def test_adam_matches_torch(betas, weight_decay):
+    got = run_library(lambda ps: Adam(ps, lr=0.1, betas=betas, weight_decay=weight_decay))
+    want = run_torch(lambda ps: torch.optim.Adam(ps, lr=0.1, betas=betas, weight_decay=weight_decay))
+    for row, trow in zip(got, want):
+        assert all(close(a, b, 1e-12, 1e-12) for a, b in zip(row, trow)), (got, want)
+
+
+@pytest.mark.parametrize("Optimizer", [SGD, Adam])
+def test_optimizer_bad_parameters(Optimizer):
+    with pytest.raises(ValueError, match=Optimizer.__name__):
+        Optimizer([], lr=0.1)
+    with pytest.raises(TypeError, match=names(Optimizer.__name__, "1", "'w'")):
+        Optimizer([Value(1.0), "w"], lr=0.1)
+
+
+################ Losses: values and gradients against hand-derived formulas and torch
+
+def _sig(x):
+    return 1 / (1 + math.exp(-x))
+
+
+def _softmax(zs):
+    m = max(zs)
+    es = [math.exp(z - m) for z in zs]
+    return [e / math.fsum(es) for e in es]
+
+
+def _ce(zs, k):
+    m = max(zs)
+    return m + math.log(math.fsum(math.exp(z - m) for z in zs)) - zs[k]
+
+
+def _rows(xs, k=3):
+    return [xs[i:i + k] for i in range(0, len(xs), k)]
+
+
+@st.composite
+def hinge_data(draw):
+    n = draw(st.integers(1, 5))
+    labels = draw(st.lists(st.sampled_from([-1.0, 1.0]), min_size=n, max_size=n))
+    scores = draw(st.lists(st.floats(-3, 3), min_size=n, max_size=n))
+    assume(all(abs(1 - y * s) > 1e-3 for s, y in zip(scores, labels)))   # off the kink
+    return scores, labels
+
+
+def _sized(n, elements):
+    return st.lists(elements, min_size=n, max_size=n)
+
+
+def _pairs_of(xs, ts_):
+    """n predictions and n targets, n from 1 to 5."""
+    return st.integers(1, 5).flatmap(lambda n: st.tuples(_sized(n, xs), _sized(n, ts_)))
+
+
+# Each loss written on floats, with its gradient derived by hand (n examples, mean reduction):
+def mse_ref(p, t):     return math.fsum((a - b) ** 2 for a, b in zip(p, t)) / len(p)
+def mse_grad(p, t):    return [2 * (a - b) / len(p) for a, b in zip(p, t)]                       # 2(p − t)/n
+def hinge_ref(s, y):   return math.fsum(max(0.0, 1 - b * a) for a, b in zip(s, y)) / len(s)
+def hinge_grad(s, y):  return [(-b if 1 - b * a > 0 else 0.0) / len(s) for a, b in zip(s, y)]    # −y/n inside the margin
+def bce_ref(x, t):     return math.fsum(math.log1p(math.exp(a)) - a * b for a, b in zip(x, t)) / len(x)
+def bce_grad(x, t):    return [(_sig(a) - b) / len(x) for a, b in zip(x, t)]                     # (σ(x) − t)/n
+def ce_grad(z, k):     return [s - (j == k) for j, s in enumerate(_softmax(z))]                   # softmax − one-hot
+def ce_batch(xs, ks):  return cross_entropy(_rows(xs), ks)
+def ce_batch_ref(xs, ks):  return math.fsum(_ce(r, k) for r, k in zip(_rows(xs), ks)) / len(ks)
+def ce_batch_grad(xs, ks): return [g / len(ks) for r, k in zip(_rows(xs), ks) for g in ce_grad(r, k)]
+
+
+CLASSES = st.integers(2, 5).flatmap(lambda n: st.tuples(_sized(n, WIDE), st.integers(0, n - 1)))
+BATCH = st.integers(1, 3).flatmap(lambda b: st.tuples(_sized(3 * b, WIDE), _sized(b, st.integers(0, 2))))
+
+LOSSES = [
+    # name                 loss on Values                    reference     gradient       data
+    ("mse_loss",            mse_loss,                         mse_ref,      mse_grad,      _pairs_of(R, R)),
+    ("hinge_loss",          hinge_loss,                       hinge_ref,    hinge_grad,    hinge_data()),
+    ("bce_with_logits",     binary_cross_entropy_with_logits, bce_ref,      bce_grad,      _pairs_of(WIDE, st.floats(0, 1))),
+    ("cross_entropy",       cross_entropy,                    _ce,          ce_grad,       CLASSES),
+    ("cross_entropy batch", ce_batch,                         ce_batch_ref, ce_batch_grad, BATCH),
+]
+
+
+def check_loss(name, loss, reference, gradient, xs, targets):
+    """Check a loss's value and gradient against its formula and a central difference."""
+    vs = [Value(x) for x in xs]
+    out = loss(vs, targets)
+    expected = reference(xs, targets)
+    assert close(out.data, expected, 1e-12, 1e-14), (name, out.data, expected)
+    out.backward()
+    for i, (v, g) in enumerate(zip(vs, gradient(xs, targets))):
+        assert close(v.grad, g, 1e-9, 1e-14), (name, i, v.grad, g)
+        numeric = cdiff(lambda *p: reference(list(p), targets), xs, i)
+        assert close(v.grad, numeric, 1e-7, 1e-9), (name, i, v.grad, numeric)
+
+
+@pytest.mark.parametrize("name, loss, reference, gradient, data", LOSSES, ids=[r[0] for r in LOSSES])
+@MANY
+@given(draw=st.data())
+def test_loss(name, loss, reference, gradient, data, draw):
+    xs, targets = draw.draw(data)
+    check_loss(name, loss, reference, gradient, list(xs), targets)
+
+
+TORCH_LOSSES = {
+    "mse_loss":            lambda x, t: F.mse_loss(x, torch.tensor(t, dtype=torch.float64)),
+    "hinge_loss":          lambda x, t: torch.relu(1 - torch.tensor(t, dtype=torch.float64) * x).mean(),
+    "bce_with_logits":     lambda x, t: F.binary_cross_entropy_with_logits(x, torch.tensor(t, dtype=torch.float64)),
+    "cross_entropy":       lambda x, k: F.cross_entropy(x[None], torch.tensor([k])),
+    "cross_entropy batch": lambda x, ks: F.cross_entropy(x.reshape(-1, 3), torch.tensor(ks)),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("name, loss, reference, gradient, data", LOSSES, ids=[r[0] for r in LOSSES])
+@FEW
+@given(draw=st.data())
+def test_loss_matches_torch(name, loss, reference, gradient, data, draw):
+    xs, targets = draw.draw(data)
+    vs = [Value(x) for x in xs]
+    out = loss(vs, targets)
+    out.backward()
+    t = torch.tensor(list(xs), dtype=torch.float64, requires_grad=True)
+    tout = TORCH_LOSSES[name](t, targets)
+    tout.backward()
+    assert close(out.data, tout.item(), 1e-12, 1e-14)
+    assert all(close(v.grad, g, 1e-10, 1e-14) for v, g in zip(vs, t.grad.tolist()))
+
+
+@pytest.mark.parametrize("name, loss, xs, targets, expected, grads", [
+    ("bce",      binary_cross_entropy_with_logits, [1000.0, -1000.0], [0.0, 1.0], 1000.0, [0.5, -0.5]),
+    ("bce easy", binary_cross_entropy_with_logits, [1000.0, -1000.0], [1.0, 0.0], 0.0,    [0.0, 0.0]),
+    ("ce",       cross_entropy,                    [1000.0, -1000.0], 1,          2000.0, [1.0, -1.0]),
+    ("ce easy",  cross_entropy,                    [-1000.0, 1000.0], 1,          0.0,    [0.0, 0.0]),
+])
+def test_losses_of_huge_logits_are_finite(name, loss, xs, targets, expected, grads):
+    vs = [Value(x) for x in xs]
+    out = loss(vs, targets)
+    out.backward()
+    assert math.isfinite(out.data) and close(out.data, expected)
+    assert all(math.isfinite(v.grad) and close(v.grad, g) for v, g in zip(vs, grads))
+
+
+@pytest.mark.parametrize("name, make", [
+    ("mse_loss",      lambda: mse_loss([Value(1.0)], ["a"])),
+    ("hinge_loss",    lambda: hinge_loss([Value(1.0)], [None])),
+    ("bce",           lambda: binary_cross_entropy_with_logits([Value(1.0)], ["a"])),
+    ("cross_entropy", lambda: cross_entropy([Value(1.0), Value(2.0)], "a")),
+    ("cross_entropy None", lambda: cross_entropy([Value(1.0), Value(2.0)], None)),
+])
+def test_loss_rejects_non_number_targets(name, make):
+    with pytest.raises(TypeError):
+        make()
+
+
+@pytest.mark.parametrize("label", [0.0, 0.5, 2.0, -2.0])
+def test_hinge_labels_must_be_plus_or_minus_one(label):
+    with pytest.raises(ValueError, match=names("hinge_loss", repr(label))):
+        hinge_loss([Value(0.3), Value(-0.2)], [1.0, label])
+
+
+################ state_dict and load_state_dict
+
+def outputs(model, points=([0.5, -1.0], [2.0, 0.25], [-1.5, 1.5])):
+    return [model(p).data for p in points]
+
+
+def test_state_dict_round_trips_through_json():
+    a = MLP(2, [4, 3, 1], seed=1)
+    b = MLP(2, [4, 3, 1], seed=2)
+    assert outputs(a) != outputs(b)
+    b.load_state_dict(json.loads(json.dumps(a.state_dict())))
+    assert outputs(b) == outputs(a)
+    assert [p.data for p in b.parameters()] == [p.data for p in a.parameters()]
+
+
+def _truncate_last_bias(state):
+    """The state with one number missing from its last bias list."""
+    last = [k for k in state if k.endswith("bias")][-1]
+    return {**state, last: state[last][:-1]}
+
+
+@pytest.mark.parametrize("name, make_state", [
+    ("wider layer",    lambda: MLP(2, [5, 1], seed=3).state_dict()),
+    ("extra layer",    lambda: MLP(2, [4, 4, 1], seed=3).state_dict()),
+    ("more inputs",    lambda: MLP(3, [4, 1], seed=3).state_dict()),
+    ("last bias cut",  lambda: _truncate_last_bias(MLP(2, [4, 2], seed=3).state_dict())),
+    ("missing key",    lambda: {k: v for k, v in MLP(2, [4, 1], seed=3).state_dict().items() if "bias" not in k}),
+    ("a list",         lambda: [p.data for p in MLP(2, [4, 1], seed=3).parameters()]),
+])
+def test_load_state_dict_wrong_shape_changes_nothing(name, make_state):
+    nouts = [4, 2] if name == "last bias cut" else [4, 1]
+    model = MLP(2, nouts, seed=0)
+    before = [p.data for p in model.parameters()]
+    with pytest.raises(ValueError):
+        model.load_state_dict(make_state())
+    assert [p.data for p in model.parameters()] == before
+
+
+def test_load_state_dict_bad_number_changes_nothing():
+    model = MLP(2, [3, 1], seed=0)
+    before = [p.data for p in model.parameters()]
+    state = model.state_dict()
+    state = {k: v for k, v in state.items()}
+    last = sorted(state)[-1]
+    state[last] = "oops" if not isinstance(state[last], list) else state[last][:-1] + ["oops"]
+    with pytest.raises((TypeError, ValueError)):
+        model.load_state_dict(state)
+    assert [p.data for p in model.parameters()] == before
+
+
+################ Data: make_moons and make_linear
+
+@pytest.mark.parametrize("n", [1, 2, 7, 100])
+def test_make_moons(n):
+    X, y = make_moons(n, 0.1, seed=5)
+    assert (X, y) == make_moons(n, 0.1, seed=5)
+    assert make_moons(n, 0.1, seed=6)[0] != X
+    assert len(X) == len(y) == n and all(len(p) == 2 for p in X)
+    assert set(y) <= {0, 1} and abs(y.count(0) - y.count(1)) <= 1
+
+
+def test_make_moons_without_noise_lies_on_the_half_circles():
+    X, y = make_moons(50, 0.0, seed=0)
+    for (a, b), label in zip(X, y):
+        if label == 0:
+            assert close(a * a + b * b, 1.0, 1e-12) and b >= -1e-12           # upper half of the unit circle
+        else:
+            assert close((a - 1) ** 2 + (b - 0.5) ** 2, 1.0, 1e-12) and b <= 0.5 + 1e-12
+
+
+def test_make_linear():
+    xs, ys = make_linear(40, weight=2.0, bias=-1.0, noise=0.5, x_range=(-3.0, 4.0), seed=9)
+    assert (xs, ys) == make_linear(40, weight=2.0, bias=-1.0, noise=0.5, x_range=(-3.0, 4.0), seed=9)
+    assert len(xs) == len(ys) == 40 and all(-3.0 <= x <= 4.0 for x in xs)
+    xs0, ys0 = make_linear(30, weight=2.0, bias=-1.0, noise=0.0, seed=1)
+    assert all(close(y, 2.0 * x - 1.0, 1e-12, 1e-12) for x, y in zip(xs0, ys0))
+
+
+################ Training
+
+def accuracy(model, X, y):
+    return sum((model(x).data > 0) == (t == 1) for x, t in zip(X, y)) / len(y)
+
+
+def test_train_moons_helper_reaches_full_accuracy():
+    model, reported = ts.train_moons(n=100, seed=1, progress=False)
+    X, y = make_moons(100, 0.1, seed=1)
+    assert accuracy(model, X, y) == 1.0
+    assert reported == 1.0
+
+
+def test_training_loop_reaches_full_accuracy():
+    """The engine alone: MLP(2, [16, 16, 1]), hinge loss + 1e-4·Σp², SGD with a decaying rate."""
+    X, y = make_moons(100, 0.1, seed=3)
+    labels = [2 * t - 1 for t in y]
+    model = MLP(2, [16, 16, 1], seed=3)
+    params = model.parameters()
+    opt = SGD(params, lr=1.0)
+    for k in range(100):
+        loss = hinge_loss([model(x) for x in X], labels) + 1e-4 * vsum(p * p for p in params)
+        opt.zero_grad()
+        loss.backward()
+        opt.lr = 1.0 - 0.9 * k / 100
+        opt.step()
+        if accuracy(model, X, y) == 1.0:
+            break
+    assert accuracy(model, X, y) == 1.0
+
+
+################ Drawing: draw_dot, the step-by-step replay, the text view, the notebook
+# These need the optional extras (graphviz, Graphviz's dot, nbclient, matplotlib).
+# They skip without them, except in CI, where TINYGRAD_SCALAR_REQUIRE_EXTRAS=1
+# makes a missing extra a failure, so the rendering and notebook tests really run.
+
+REQUIRE_EXTRAS = os.environ.get("TINYGRAD_SCALAR_REQUIRE_EXTRAS") == "1"
+
+
+def need(module):
+    """Import an optional module, or skip the test (fail in CI) without it."""
+    if REQUIRE_EXTRAS:
+        return importlib.import_module(module)
+    return pytest.importorskip(module)
+
+
+def need_dot():
+    """Skip the test (fail in CI) unless Graphviz's dot program is on PATH."""
+    need("graphviz")
+    if shutil.which("dot") is None:
+        if REQUIRE_EXTRAS:
+            pytest.fail("Graphviz's dot program is not installed")
+        pytest.skip("Graphviz's dot program is not installed")
+
+
+def notes_example():
+    """Seed 001's f(x1, x2) = log(x1·x2·(x1+x2)) / (x1−x2)² at (2, 10), labelled."""
+    x1, x2 = Value(2.0, label="x1"), Value(10.0, label="x2")
+    f = (x1 * x2 * (x1 + x2)).log() / (x1 - x2) ** 2
+    f.label = "f"
+    return x1, x2, f
+
+
+def test_draw_dot_has_a_record_per_value_and_a_node_per_op():
+    graphviz = need("graphviz")
+    x1, x2, f = notes_example()
+    dot = ts.draw_dot(f)
+    assert isinstance(dot, graphviz.Digraph)
+    src = dot.source
+    nodes = ts._all_nodes([f])
+    assert src.count("shape=record") == len(nodes)                      # one record per Value
+    assert src.count("shape=circle") == sum(1 for v in nodes if v._prev)  # one node per op
+    assert src.count("->") == sum(len(v._prev) + 1 for v in nodes if v._prev)
+    assert "rankdir=LR" in src
+    assert "dashed" in src                                    # the constant 2 of (x1 - x2) ** 2
+    assert src.count("#dbeafe") == 2                          # the two leaves that learn
+
+
+def test_draw_dot_edges_run_from_inputs_to_output():
+    need("graphviz")
+    a = Value(3.0, label="a")
+    out = a.exp()
+    lines = [l.strip() for l in ts.draw_dot(out).source.splitlines() if "->" in l]
+    assert lines == ["v0 -> v1op", "v1op -> v1"] or lines == ["v1op -> v1", "v0 -> v1op"]
+
+
+def test_draw_dot_renders_labels_values_and_gradients_to_svg():
+    need_dot()
+    x1, x2, f = notes_example()
+    f.backward()
+    svg = html.unescape(ts.draw_dot(f).pipe(format="svg").decode())   # dot writes - as &#45;
+    texts = re.findall(r">([^<>]+)</text>", svg)
+    for text in ["x1", "x2", "f", "data 2", "data 10", "log", "**",
+                 f"grad {x1.grad:.4g}", f"grad {x2.grad:.4g}", "grad 1"]:
+        assert text in texts, text
+    assert svg.count("<g id=\"node") == len(ts._all_nodes([f])) + sum(1 for v in ts._all_nodes([f]) if v._prev)
+
+
+def test_draw_dot_is_the_same_every_run():
+    need("graphviz")
+    assert ts.draw_dot(notes_example()[2]).source == ts.draw_dot(notes_example()[2]).source
+
+
+def test_draw_dot_handles_ten_thousand_nodes_without_recursion():
+    need("graphviz")
+    limit = sys.getrecursionlimit()
+    out = Value(0.5, label="x")
+    for _ in range(4999):                                     # each step: a constant and a sum
+        out = out + 0.001
+    dot = ts.draw_dot(out)
+    assert dot.source.count("shape=record") == len(ts._all_nodes([out])) == 9_999
+    assert sys.getrecursionlimit() == limit
+
+
+def test_draw_dot_refuses_a_graph_bigger_than_max_nodes():
+    need("graphviz")
+    out = Value(1.0)
+    for _ in range(60):
+        out = out + 1.0
+    with pytest.raises(ValueError, match=r"draw_dot: the graph has 121 Values, more than max_nodes=100"):
+        ts.draw_dot(out, max_nodes=100)
+
+
+def test_step_by_step_replays_backward_in_its_order():
+    need("graphviz")
+    x1, x2, f = notes_example()
+    order = ts.backward_steps(f)
+    assert order[0] is f and len(order) == sum(1 for v in ts._all_nodes([f]) if v._prev)
+    f.backward()
+    final, current = ts._grads_after(f, len(order))
+    for v in ts._all_nodes([f]):
+        if v.requires_grad:
+            assert math.isclose(final[v], v.grad, rel_tol=1e-12), v
+    for k in range(len(order) + 1):
+        grads, current = ts._grads_after(f, k)
+        assert current is (order[k - 1] if k else f)
+        assert set(grads) <= set(ts._all_nodes([f]))
+        src = ts.draw_dot(f, step=k).source
+        assert src.count("color=red") == 1
+    first, _ = ts._grads_after(f, 0)
+    assert first == {f: 1.0}                                  # only the seed before step 1
+    with pytest.raises(ValueError, match="step must be an int from 0 to 7"):
+        ts.draw_dot(f, step=len(order) + 1)
+
+
+def test_graph_text_has_a_line_per_visit_with_op_data_and_grad():
+    x1, x2, f = notes_example()
+    f.backward()
+    text = ts.graph_text(f)
+    lines = text.splitlines()
+    assert lines[0].startswith("f = /(")
+    assert f"grad {x1.grad:.4g}" in text and f"data {f.data:.4g}" in text
+    assert any(l.startswith("  ") and "log" in l for l in lines)
+    assert "(shown above)" in text                            # x1 and x2 are reused
+    assert "constant" in text                                 # the exponent 2
+    stepped = ts.graph_text(f, step=1)
+    assert "<- step" in stepped and "grad —" in stepped
+
+
+def test_draw_dot_without_the_graphviz_package_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "graphviz", None)        # import graphviz now fails
+    with pytest.raises(ImportError, match=r'pip install "tinygrad_scalar\[viz\]"'):
+        ts.draw_dot(Value(1.0) * 2)
+
+
+def test_draw_dot_without_the_dot_program_shows_text_in_a_notebook(monkeypatch, tmp_path):
+    need("graphviz")
+    x1, x2, f = notes_example()
+    drawing = ts.draw_dot(f)
+    monkeypatch.setenv("PATH", str(tmp_path))                 # no dot anywhere
+    bundle = drawing._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"]
+    assert bundle["text/plain"].startswith(ts.graph_text(f))
+    assert "install" in bundle["text/plain"] and "graphviz" in bundle["text/plain"].lower()
+
+
+def test_draw_dot_with_dot_shows_svg_in_a_notebook():
+    need_dot()
+    bundle = ts.draw_dot(notes_example()[2])._repr_mimebundle_()
+    assert "<svg" in bundle["image/svg+xml"]
+
+
+def test_demo_notebook_runs_headless_and_has_its_plots():
+    need_dot()
+    need("matplotlib")
+    nbformat = need("nbformat")
+    nbclient = need("nbclient")
+    need("ipykernel")
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "demo.ipynb")
+    nb = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    nbclient.NotebookClient(nb, timeout=180, kernel_name="python3",
+                            resources={"metadata": {"path": os.path.dirname(path)}}).execute()
+    assert time.perf_counter() - start < 180
+    outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
+    assert not [o for o in outputs if o.output_type == "error"]
+    pngs = [o for o in outputs if "image/png" in o.get("data", {})]
+    svgs = [o for o in outputs if "image/svg+xml" in o.get("data", {})]
+    assert len(pngs) >= 3, "figures: f and its tangent; loss curve and fitted line; decision boundary"
+    assert len(svgs) >= 2, "graphs drawn by draw_dot"
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert "mismatch" in text                                 # the wrong ScalarFunction's table
+    assert "100%" in text                                     # two-moons fully fitted
+
+
+def test_saved_notebook_keeps_its_outputs():
+    nbformat = need("nbformat")
+    nb = nbformat.read(os.path.join(os.path.dirname(os.path.abspath(__file__)), "demo.ipynb"), as_version=4)
+    outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 3
+    assert sum("image/svg+xml" in o.get("data", {}) for o in outputs) >= 2
+
+
+################ Packaging
+
+def test_version_is_a_string():
+    assert isinstance(ts.__version__, str) and ts.__version__
+
+
+def test_imports_with_the_standard_library_only():
+    code = ("import sys, tinygrad_scalar\n"
+            "names = {m.split('.')[0] for m in sys.modules}\n"
+            "std = getattr(sys, 'stdlib_module_names', names)\n"
+            "print(sorted(n for n in names if n not in std and n not in ('tinygrad_scalar', '__main__')))\n")
+    result = subprocess.run([sys.executable, "-S", "-c", code], cwd=Path(ts.__file__).parent,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_source_runs_pasted_into_a_notebook():
+    src = Path(ts.__file__).read_text(encoding="utf-8")
+    ns = {"__name__": "notebook"}
+    exec(compile(src, "<notebook cell>", "exec"), ns)
+    V = ns["Value"]
+    x, y = V(2.0), V(3.0)
+    f = x * x * y + 2 * y
+    f.backward()
+    assert (f.data, x.grad, y.grad) == (18.0, 12.0, 6.0)
+    assert ns["grad"](lambda a: a.exp())(0.0) == 1.0
+    out = ns["MLP"](2, [3, 1], seed=0)([1.0, 2.0])
+    out.backward()
+    assert isinstance(out, V)
