@@ -116,6 +116,15 @@ def _sigmoid_float(x):
     return e / (1.0 + e)
 
 
+_OP_NAMES = {                          # each rule's op, as drawings show it
+    _d_add: "+", _d_sub: "-", _d_mul: "*", _d_div: "/", _d_pow: "**", _d_powc: "**",
+    _d_neg: "neg", _d_abs: "abs", _d_relu: "relu", _d_exp: "exp", _d_log: "log",
+    _d_sqrt: "sqrt", _d_tanh: "tanh", _d_sigmoid: "sigmoid", _d_softplus: "softplus",
+    _d_sin: "sin", _d_cos: "cos", _d_identity: "input", _d_sum: "sum",
+    _d_lse: "logsumexp", _d_affine: "dot",
+}
+
+
 ################ Forward arithmetic on floats, with errors that name the op
 
 def _add(a, b):
@@ -187,11 +196,9 @@ class Value:
         "label",          # an optional name, shown by repr and the drawings
         "_a", "_b",       # its parents: x and y of z = op(x, y); _b is None for one parent,
                           # and an op of many inputs keeps them all as a tuple in _a
-        "_op",            # the op that made it ("" for a leaf), for drawing
-        "_rule",          # the op's derivative rule (see the table above); None for a leaf
+        "_rule",          # the derivative rule of the op that made it (the table above); None for a leaf
         "_stamp",         # when it was made: a count that grows with every op (0 for a leaf)
-        "__weakref__",    # so weakref and WeakKeyDictionary work on Values
-    )
+    )                     # eight fields: each Value is 96 bytes, and the collector's scans stay short
 
     def __init__(self, data, label="", requires_grad=True):
         self.data = _to_float(data, "Value")
@@ -201,7 +208,6 @@ class Value:
             raise TypeError(f"Value: label must be a str, got {label!r}")
         self.label = label
         self._a = self._b = None
-        self._op = ""
         self._rule = None
         self._stamp = 0
 
@@ -225,6 +231,12 @@ class Value:
         if b is not None:
             return (a, b)
         return () if a is None else a if a.__class__ is tuple else (a,)
+
+    @property
+    def _op(self):
+        """The name of the op that made this Value ("" for a leaf), for drawing."""
+        rule = self._rule
+        return "" if rule is None else _OP_NAMES.get(rule) or rule.__name__
 
     # Comparisons look at the numbers; == and hash stay identity, so Values
     # can be dict keys and set members (the graph walks rely on it).
@@ -255,13 +267,11 @@ class Value:
                 out.requires_grad = True
                 out._a = a
                 out._b = b
-                out._op = op
                 out._rule = rule if b.requires_grad else rule_constant_b
                 out._stamp = _next_stamp()
             else:
                 out.requires_grad = False
                 out._a = out._b = None
-                out._op = ""
                 out._rule = None
                 out._stamp = 0
             return out
@@ -270,7 +280,7 @@ class Value:
             a = _operand(a, op)
             if a is NotImplemented:
                 return a
-            return _result(forward(a.data, b.data), (a, b), op, rule)
+            return _result(forward(a.data, b.data), (a, b), rule)
 
         method.__name__ = f"__{forward.__name__[1:]}__"
         reflected.__name__ = f"__r{forward.__name__[1:]}__"
@@ -286,7 +296,7 @@ class Value:
 
     def __neg__(x):
         """-x"""
-        return _result(-x.data, (x,), "neg", _d_neg)
+        return _result(-x.data, (x,), _d_neg)
 
     def __pos__(x):
         """+x: x itself"""
@@ -294,48 +304,48 @@ class Value:
 
     def __abs__(x):
         """|x|"""
-        return _result(abs(x.data), (x,), "abs", _d_abs)
+        return _result(abs(x.data), (x,), _d_abs)
 
     def relu(x):
         """max(x, 0)"""
-        return _result(0.0 if x.data <= 0.0 else x.data, (x,), "relu", _d_relu)   # nan stays nan
+        return _result(0.0 if x.data <= 0.0 else x.data, (x,), _d_relu)   # nan stays nan
 
     def exp(x):
         """e ** x"""
-        return _result(_checked(math.exp, x.data, "exp"), (x,), "exp", _d_exp)
+        return _result(_checked(math.exp, x.data, "exp"), (x,), _d_exp)
 
     def log(x):
         """ln x, for x > 0"""
         if not x.data > 0.0 and not math.isnan(x.data):
             raise ValueError(f"log: x must be > 0, got {x.data!r}")
-        return _result(math.log(x.data), (x,), "log", _d_log)
+        return _result(math.log(x.data), (x,), _d_log)
 
     def sqrt(x):
         """√x, for x ≥ 0"""
         if x.data < 0.0:
             raise ValueError(f"sqrt: x must be >= 0, got {x.data!r}")
-        return _result(math.sqrt(x.data), (x,), "sqrt", _d_sqrt)
+        return _result(math.sqrt(x.data), (x,), _d_sqrt)
 
     def tanh(x):
         """tanh x"""
-        return _result(math.tanh(x.data), (x,), "tanh", _d_tanh)
+        return _result(math.tanh(x.data), (x,), _d_tanh)
 
     def sigmoid(x):
         """1 / (1 + e^-x), computed stably"""
-        return _result(_sigmoid_float(x.data), (x,), "sigmoid", _d_sigmoid)
+        return _result(_sigmoid_float(x.data), (x,), _d_sigmoid)
 
     def softplus(x):
         """ln(1 + e^x), computed stably"""
         a = x.data
-        return _result(max(a, 0.0) + math.log1p(math.exp(-abs(a))), (x,), "softplus", _d_softplus)
+        return _result(max(a, 0.0) + math.log1p(math.exp(-abs(a))), (x,), _d_softplus)
 
     def sin(x):
         """sin x"""
-        return _result(_checked(math.sin, x.data, "sin"), (x,), "sin", _d_sin)
+        return _result(_checked(math.sin, x.data, "sin"), (x,), _d_sin)
 
     def cos(x):
         """cos x"""
-        return _result(_checked(math.cos, x.data, "cos"), (x,), "cos", _d_cos)
+        return _result(_checked(math.cos, x.data, "cos"), (x,), _d_cos)
 
     # ---------------- derived ops: algebra on the primitives
 
@@ -444,7 +454,6 @@ def _constant(x):
     c.requires_grad = False
     c.label = ""
     c._a = c._b = None
-    c._op = ""
     c._rule = None
     c._stamp = 0
     return c
@@ -466,8 +475,8 @@ def _data(x):
     return x.data if isinstance(x, Value) else x
 
 
-def _result(data, parents, op, rule, many=False):
-    """Return the Value an op makes, recording its parents if a gradient can flow to any.
+def _result(data, parents, rule, many=False):
+    """Return the Value an op makes, recording its parents and rule if a gradient can flow to any.
 
     many=True marks an op of any number of inputs, whose rule returns one gradient per input.
     """
@@ -483,13 +492,11 @@ def _result(data, parents, op, rule, many=False):
                     out._a, out._b = tuple(parents), None
                 else:
                     out._a, out._b = (parents + (None,))[:2]
-                out._op = op
                 out._rule = rule
                 out._stamp = _next_stamp()
                 return out
     out.requires_grad = False          # nothing to learn upstream: a constant
     out._a = out._b = None
-    out._op = ""
     out._rule = None
     out._stamp = 0
     return out
@@ -498,7 +505,7 @@ def _result(data, parents, op, rule, many=False):
 def _nary(values, op, fn, rule):
     """Return one node computing fn(floats) over many Values (one node instead of a chain)."""
     parents = tuple(v if isinstance(v, Value) else _constant(_to_float(v, op)) for v in values)
-    return _result(fn([p.data for p in parents]), parents, op, rule, many=True)
+    return _result(fn([p.data for p in parents]), parents, rule, many=True)
 
 
 def vsum(values):
@@ -655,7 +662,7 @@ def _inputs(args, argnums, op):
     for i, a in enumerate(args):
         if i in nums:
             if isinstance(a, Value):   # a nested transform: stay connected to a's graph
-                a = _result(a.data, (a,), "input", _d_identity) if a.requires_grad else Value(a.data)
+                a = _result(a.data, (a,), _d_identity) if a.requires_grad else Value(a.data)
             else:
                 a = Value(_to_float(a, op))
         elif isinstance(a, numbers.Real) and not isinstance(a, bool):
@@ -877,7 +884,7 @@ class ScalarFunction:
         out = cls.forward(ctx, *[x.data for x in inputs])
         if isinstance(out, Value) or not isinstance(out, numbers.Real):
             raise TypeError(f"{name}.forward must return a real number, got {out!r}")
-        return _result(float(out), inputs, name, _custom_rule(cls, ctx, len(inputs)))
+        return _result(float(out), inputs, _custom_rule(cls, ctx, len(inputs)))
 
 
 def _operand_strict(x, op):
@@ -905,6 +912,7 @@ def _custom_rule(fn, ctx, n):
                 raise TypeError(f"{fn.__name__}.backward returned {d!r} as a gradient: "
                                 f"expected a real number")
         return float(grads[0]) if n == 1 else [float(d) for d in grads]
+    rule.__name__ = fn.__name__        # the op's name, for drawing
     return rule
 
 
@@ -1041,7 +1049,7 @@ class Neuron(Module):
 
     def _apply(self, xs):
         out = _result(math.fsum(map(_mul, [w.data for w in self.w], [x.data for x in xs])) + self.b.data,
-                      (*self.w, *xs, self.b), "dot", _d_affine)
+                      (*self.w, *xs, self.b), _d_affine)
         return self._act(out) if self._act else out
 
     def parameters(self):
