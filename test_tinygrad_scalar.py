@@ -756,7 +756,7 @@ def test_no_reference_cycles(name, build):
 
 def live_values():
     """How many Values exist now (each is tracked by the collector, so gc.get_objects sees it)."""
-    return sum(1 for o in gc.get_objects() if isinstance(o, Value))
+    return sum(1 for o in gc.get_objects() if type(o) is Value)
 
 
 def test_dropped_graph_freed_by_reference_counting_alone():
@@ -1781,6 +1781,160 @@ def test_training_loop_reaches_full_accuracy():
         if accuracy(model, X, y) == 1.0:
             break
     assert accuracy(model, X, y) == 1.0
+
+
+################ Edge cases from review: transforms under no_grad, sums with inf, arguments of nn and losses
+
+def test_transforms_record_their_own_graph_inside_no_grad():
+    cube = lambda x: x * x * x
+    with no_grad():
+        assert derivative(cube)(2.0) == 12.0
+        assert hessian(cube)(2.0) == [[12.0]]
+        assert jvp(cube, (2.0,), (1.0,)) == (8.0, 12.0)
+        assert jacobian(cube, mode="rev")(2.0) == jacobian(cube, mode="fwd")(2.0) == [[12.0]]
+        assert gradcheck(cube, 2.0) is True
+        assert (Value(2.0) * 3)._prev == ()                   # and no_grad still holds outside them
+
+
+def test_enable_grad_inside_no_grad_and_bare_decorator():
+    x = Value(2.0)
+    with no_grad():
+        with ts.enable_grad():
+            assert (x * x)._prev == (x, x)
+        assert (x * x)._prev == ()
+
+    @no_grad
+    def square(v):
+        return v * v
+    assert square(x)._prev == () and square(x).data == 4.0 and square.__name__ == "square"
+
+
+def test_a_no_grad_object_shared_by_threads_restores_each_thread():
+    block, inside, leave = no_grad(), threading.Event(), threading.Event()
+    seen = {}
+
+    def other():
+        with block:
+            inside.set()
+            leave.wait(5)
+        seen["other"] = (Value(1.0) * Value(2.0))._prev != ()
+
+    t = threading.Thread(target=other)
+    with block:
+        t.start()
+        inside.wait(5)
+    leave.set()
+    t.join(5)
+    assert seen["other"] is True                              # the other thread records again
+    assert (Value(1.0) * Value(2.0))._prev != ()              # and so does this one
+
+
+@pytest.mark.parametrize("values, expected", [
+    ([INF, -INF], NAN), ([INF, 1.0], INF), ([1e308, 1e308], INF), ([NAN, 1.0], NAN),
+])
+def test_fused_sums_add_like_plus(values, expected):
+    total = vsum([Value(v) for v in values])
+    plain = values[0] + values[1]
+    assert math.isnan(total.data) if math.isnan(expected) else total.data == expected == plain
+    assert math.isnan(dot([Value(1.0), Value(1.0)], [Value(v) for v in values]).data) == math.isnan(plain)
+
+
+def test_losses_give_inf_not_an_error_when_they_overflow():
+    assert mse_loss([Value(1.2e154)] * 2, [0.0, 0.0]).data == INF
+    neuron = ts.Neuron(2, activation="none", seed=0)
+    for w in neuron.w:
+        w.data = 1.0
+    assert neuron([1e308, 1e308]).data == INF                 # 1e308 + 1e308 + b, as floats give
+
+
+def test_logsumexp_of_nan_is_nan_in_any_order():
+    assert math.isnan(logsumexp([Value(INF), Value(NAN)]).data)
+    assert math.isnan(logsumexp([Value(NAN), Value(INF)]).data)
+
+
+def test_forward_and_reverse_jacobians_agree_at_an_infinite_slope():
+    f = lambda a, b: a.sqrt() + b
+    assert jacobian(f, mode="fwd")(0.0, 1.0) == jacobian(f, mode="rev")(0.0, 1.0) == [[INF, 1.0]]
+    assert jvp(lambda x: x + x, (1.0,), (1e308,)) == (2.0, INF)
+
+
+def test_pow_slope_beyond_the_floats_is_infinite():
+    x = Value(1e-5)
+    (x ** -61.0).backward()
+    assert x.grad == -INF
+    y = Value(-1.0)
+    (1e-300 ** y).backward()                                  # the constant base's slope is not needed
+    assert math.isclose(y.grad, (1e-300 ** -1.0) * math.log(1e-300))   # dz/dy = z ln x
+
+
+def test_leaky_relu_is_exact_and_has_the_slope_at_zero():
+    for x in (0.021, 3.7, 1e-300, 123456.789):
+        assert Value(x).leaky_relu().data == x
+    assert Value(-2.0).leaky_relu(0.1).data == -0.2
+    x = Value(0.0)
+    x.leaky_relu(0.2).backward()
+    assert x.grad == 0.2
+    with pytest.raises(ValueError, match="hessian: leaky_relu is not twice differentiable"):
+        hessian(lambda v: v.leaky_relu())(0.0)
+
+
+def test_grad_stays_in_floats_when_only_an_undifferentiated_argument_is_a_value():
+    assert grad(lambda x, y: x * y)(2.0, Value(3.0)) == 3.0
+
+
+def test_custom_backward_may_return_none_for_an_input():
+    class Scale(ScalarFunction):
+        @staticmethod
+        def forward(ctx, x, k):
+            ctx.save_for_backward(k)
+            return x * k
+
+        @staticmethod
+        def backward(ctx, d_out):
+            return ctx.saved_values * d_out, None
+    x, k = Value(2.0), Value(3.0)
+    Scale.apply(x, k).backward()
+    assert (x.grad, k.grad) == (3.0, 0.0)
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: SGD(MLP(2, [1], seed=0), lr=0.1), TypeError, r"SGD: got the model MLP\(2, \[1\]\); pass model.parameters\(\)"),
+    (lambda: Adam([Value(1.0)], betas=(0.9, 0.9, 0.9)), ValueError, r"Adam: betas must be a pair .* \(0.9, 0.9, 0.9\)"),
+    (lambda: Adam([Value(1.0)], betas=(0.9, 1.5)), ValueError, r"Adam: betas must be a number in \[0, 1\), got 1.5"),
+    (lambda: SGD([Value(1.0)], 0.1, momentum="a"), ValueError, r"SGD: momentum must be a number >= 0, got 'a'"),
+    (lambda: SGD(5, 0.1), TypeError, r"SGD: expected a list of Values to optimize, got 5"),
+    (lambda: MLP(2, 3), TypeError, r"MLP: nouts must be a list of layer widths .* got 3"),
+    (lambda: hinge_loss(["a"], [1]), TypeError, r"hinge_loss: .* got 'a'"),
+    (lambda: mse_loss(["a"], [1.0]), TypeError, r"mse_loss: .* got 'a'"),
+    (lambda: mse_loss([Value(1.0), Value(2.0)], 1.0), TypeError, r"mse_loss: expected predictions and targets as two lists"),
+    (lambda: cross_entropy([[Value(1.0), Value(2.0)]], 0), ValueError, r"cross_entropy: 1 examples need a list of 1 class indices, got 0"),
+    (lambda: cross_entropy([Value(1.0)], 1.5), TypeError, r"cross_entropy: target must be an int class index, got 1.5"),
+    (lambda: Value(10 ** 400), OverflowError, r"Value: 1000.* is too large for a float"),
+    (lambda: Value(1.0) + 10 ** 400, OverflowError, r"\+: 1000.* is too large for a float"),
+])
+def test_more_bad_arguments_name_what_was_expected(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_hinge_loss_accepts_plain_number_scores():
+    assert hinge_loss([0.5], [1]).data == 0.5
+
+
+def test_cross_entropy_accepts_any_integer_type():
+    class Index:                                              # numpy's integers look like this
+        def __index__(self):
+            return 1
+    logits = [Value(0.0), Value(math.log(3.0))]
+    assert math.isclose(cross_entropy(logits, Index()).data, -math.log(3.0 / 4.0))
+
+
+def test_qualified_names_of_the_generated_operators():
+    assert Value.__add__.__qualname__ == "Value.__add__" and Value.__rpow__.__qualname__ == "Value.__rpow__"
+    with pytest.raises(TypeError, match=r"Value.__pow__\(\) takes 2 positional arguments"):
+        pow(Value(2.0), 2, 3)
+
+
 
 
 ################ Drawing: draw_dot, the step-by-step replay, the text view, the notebook

@@ -17,6 +17,7 @@ graph order; then the calculus tools (numerical checks, grad, jvp, jacobian,
 hessian), custom functions, neural networks and optimizers, drawing, and a demo.
 """
 
+import functools
 import gc
 import itertools
 import math
@@ -28,7 +29,7 @@ import threading
 __version__ = "0.1.0"
 
 __all__ = [
-    "Value", "no_grad", "vsum", "dot", "logsumexp",
+    "Value", "no_grad", "enable_grad", "vsum", "dot", "logsumexp",
     "central_difference", "gradcheck", "GradcheckError", "derivative", "grad",
     "value_and_grad", "gradients_by_label", "jvp", "jacobian", "hessian",
     "Context", "ScalarFunction",
@@ -57,6 +58,7 @@ def _d_powc(g, z, x, y):        return _pow_dx(g, x, y), 0.0     # the same, wit
 def _d_neg(g, z, x):            return -g                        # dz/dx = -1
 def _d_abs(g, z, x):            return g * ((x > 0) - (x < 0))   # dz/dx = sign x, 0 at 0
 def _d_relu(g, z, x):           return g * (x > 0)               # dz/dx = 1 if x > 0 else 0
+def _d_leaky_relu(g, z, x, s):  return g * (1 if x > 0 else s), 0.0   # dz/dx = 1 if x > 0 else s
 def _d_exp(g, z, x):            return g * z                     # dz/dx = e^x = z
 def _d_log(g, z, x):            return g / x                     # dz/dx = 1/x
 def _d_sqrt(g, z, x):           return _over(g, 2 * z)           # dz/dx = 1/(2√x), +inf at 0
@@ -88,7 +90,11 @@ def _pow_dx(g, x, y):
     """Return g·y·x^(y-1), reading x = 0 as PyTorch does: 0 for y = 0, an infinite slope for 0 < y < 1."""
     if float(x) == 0.0 and float(y) < 1.0:
         return g * 0.0 if float(y) == 0.0 else _over(g * y, 0.0)
-    return g * y * x ** (y - 1)
+    try:
+        return g * y * x ** (y - 1)
+    except OverflowError:              # the slope is beyond the floats: ±inf, as in PyTorch
+        sign = 1.0 if float(x) > 0.0 or float(y - 1) % 2.0 == 0.0 else -1.0
+        return _over(g * y * sign, 0.0)
 
 
 # Rules see floats in an ordinary backward pass and Values when create_graph=True.
@@ -118,7 +124,7 @@ def _sigmoid_float(x):
 
 _OP_NAMES = {                          # each rule's op, as drawings show it
     _d_add: "+", _d_sub: "-", _d_mul: "*", _d_div: "/", _d_pow: "**", _d_powc: "**",
-    _d_neg: "neg", _d_abs: "abs", _d_relu: "relu", _d_exp: "exp", _d_log: "log",
+    _d_neg: "neg", _d_abs: "abs", _d_relu: "relu", _d_leaky_relu: "leaky_relu", _d_exp: "exp", _d_log: "log",
     _d_sqrt: "sqrt", _d_tanh: "tanh", _d_sigmoid: "sigmoid", _d_softplus: "softplus",
     _d_sin: "sin", _d_cos: "cos", _d_identity: "input", _d_sum: "sum",
     _d_lse: "logsumexp", _d_affine: "dot",
@@ -177,9 +183,12 @@ def _checked(fn, x, op):
 class _GradMode(threading.local):
     enabled = True                     # False inside `with no_grad():`, per thread
 
+    def __init__(self):
+        self.saved = []                # the states to restore as blocks close, per thread
+
 
 _grad_mode = _GradMode()
-_no_grad_count = 0                     # no_grad blocks open on any thread (0: skip the per-thread look-up)
+_no_grad_count = 0                     # grad-mode blocks open on any thread (0: skip the per-thread look-up)
 _no_grad_lock = threading.Lock()
 _new = object.__new__
 _next_stamp = itertools.count(1).__next__
@@ -284,6 +293,8 @@ class Value:
 
         method.__name__ = f"__{forward.__name__[1:]}__"
         reflected.__name__ = f"__r{forward.__name__[1:]}__"
+        method.__qualname__ = f"Value.{method.__name__}"
+        reflected.__qualname__ = f"Value.{reflected.__name__}"
         method.__doc__ = reflected.__doc__ = forward.__doc__
         return method, reflected
 
@@ -354,8 +365,9 @@ class Value:
         return x * x
 
     def leaky_relu(x, slope=0.01):
-        """x if x > 0 else slope·x (slope at 0, as PyTorch)"""
-        return slope * x + (1 - slope) * x.relu()
+        """x if x > 0 else slope·x"""
+        s = _constant(_to_float(slope, "leaky_relu"))
+        return _result(x.data if x.data > 0.0 else s.data * x.data, (x, s), _d_leaky_relu)
 
     # ---------------- gradients
 
@@ -364,7 +376,9 @@ class Value:
 
         Leaves accumulate: a second call adds the same gradient again, as in PyTorch.
         Values in between get fresh gradients on every call. With create_graph=True
-        the gradients are Values themselves, so they can be differentiated again.
+        the gradients are Values themselves, so they can be differentiated again;
+        then x.grad depends on x, a reference cycle that only gc.collect() frees
+        (as in PyTorch): grad() and hessian() give the same numbers without it.
         Raises RuntimeError if self does not require grad (a constant).
         """
         if not self.requires_grad:
@@ -441,7 +455,10 @@ def _to_float(x, op):
     if x.__class__ is float:
         return x
     if isinstance(x, numbers.Real) and not isinstance(x, Value):
-        return float(x)
+        try:
+            return float(x)
+        except OverflowError:
+            raise OverflowError(f"{op}: {x!r} is too large for a float") from None
     hint = "; use v.detach() for a constant copy" if isinstance(x, Value) else ""
     raise TypeError(f"{op}: expected a real number, got {x!r} ({type(x).__name__}){hint}")
 
@@ -464,7 +481,7 @@ def _operand(x, op):
     if isinstance(x, Value):
         return x
     if isinstance(x, (float, int)) or isinstance(x, numbers.Real):
-        return _constant(float(x))
+        return _constant(_to_float(x, op))
     if isinstance(x, _NOT_NUMBERS):
         raise TypeError(f"{op}: expected a real number or a Value, got {x!r} ({type(x).__name__})")
     return NotImplemented
@@ -508,9 +525,14 @@ def _nary(values, op, fn, rule):
     return _result(fn([p.data for p in parents]), parents, rule, many=True)
 
 
+def _sum(floats):
+    """Add floats as + does, so inf and nan come out as they would with +."""
+    return sum(floats, 0.0)
+
+
 def vsum(values):
     """Return the sum of many Values as a single node (faster than a chain of +)."""
-    return _nary(values, "sum", math.fsum, _d_sum)
+    return _nary(values, "sum", _sum, _d_sum)
 
 
 def dot(w, x, bias=0.0):
@@ -518,7 +540,7 @@ def dot(w, x, bias=0.0):
     w, x = list(w), list(x)
     if len(w) != len(x):
         raise ValueError(f"dot: the two sequences differ in length ({len(w)} and {len(x)})")
-    return _nary(w + x + [bias], "dot", lambda d: math.fsum(map(_mul, d[:len(w)], d[len(w):-1])) + d[-1],
+    return _nary(w + x + [bias], "dot", lambda d: _sum(map(_mul, d[:len(w)], d[len(w):-1])) + d[-1],
                  _d_affine)
 
 
@@ -527,43 +549,60 @@ def logsumexp(values):
     def lse(xs):
         if not xs:
             raise ValueError("logsumexp: needs at least one value")
+        if any(map(math.isnan, xs)):
+            return math.nan
         m = max(xs)
         if math.isinf(m):
             return m
-        return m + math.log(math.fsum(math.exp(x - m) for x in xs))
+        return m + math.log(_sum(math.exp(x - m) for x in xs))
     return _nary(values, "logsumexp", lse, _d_lse)
 
 
 class no_grad:
     """Record no graph inside `with no_grad():` (on this thread): results are constants.
 
-    Works as a decorator too.
+    Works as a decorator too: @no_grad or @no_grad().
     """
 
-    def __init__(self):
-        self._before = []
+    enabled = False                    # the grad mode inside the block
+
+    def __new__(cls, fn=None):
+        if fn is not None:             # used bare, as @no_grad
+            return cls()(fn)
+        return super().__new__(cls)
+
+    def __init__(self, fn=None):
+        pass
 
     def __enter__(self):
         global _no_grad_count
-        self._before.append(_grad_mode.enabled)
-        _grad_mode.enabled = False
+        _grad_mode.saved.append(_grad_mode.enabled)
+        _grad_mode.enabled = self.enabled
         with _no_grad_lock:
             _no_grad_count += 1
         return self
 
     def __exit__(self, *exc):
         global _no_grad_count
-        _grad_mode.enabled = self._before.pop()
+        _grad_mode.enabled = _grad_mode.saved.pop()
         with _no_grad_lock:
             _no_grad_count -= 1
         return False
 
     def __call__(self, fn):
+        mode = type(self)
+
+        @functools.wraps(fn)
         def wrapped(*args, **kwargs):
-            with no_grad():
+            with mode():
                 return fn(*args, **kwargs)
-        wrapped.__name__, wrapped.__doc__ = fn.__name__, fn.__doc__
         return wrapped
+
+
+class enable_grad(no_grad):
+    """Record the graph inside `with enable_grad():`, even within no_grad (on this thread)."""
+
+    enabled = True
 
 
 ################ The graph order: who must be processed before whom
@@ -651,13 +690,17 @@ def _gradients(out, wrt, create_graph=False):
             v.grad = g
 
 
-def _inputs(args, argnums, op):
-    """Wrap args for differentiation: the ones in argnums become fresh variables."""
+def _argnums(argnums, n, op):
+    """Return argnums as a tuple of positions in 0..n-1, or raise IndexError naming op."""
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     for i in nums:
-        if not isinstance(i, int) or not -len(args) <= i < len(args):
-            raise IndexError(f"{op}: argnums={argnums!r} is out of range for {len(args)} argument(s)")
-    nums = tuple(i % len(args) for i in nums)
+        if not isinstance(i, int) or not -n <= i < n:
+            raise IndexError(f"{op}: argnums={argnums!r} is out of range for {n} argument(s)")
+    return tuple(i % n for i in nums)
+
+
+def _inputs(args, nums, op):
+    """Wrap args for differentiation: the ones at positions nums become fresh variables."""
     wrapped = []
     for i, a in enumerate(args):
         if i in nums:
@@ -668,7 +711,7 @@ def _inputs(args, argnums, op):
         elif isinstance(a, numbers.Real) and not isinstance(a, bool):
             a = _constant(float(a))
         wrapped.append(a)
-    return wrapped, nums
+    return wrapped
 
 
 def value_and_grad(f, argnums=0):
@@ -678,10 +721,12 @@ def value_and_grad(f, argnums=0):
     it returns Values so the result can be differentiated again.
     """
     def value_and_grad_f(*args):
-        nested = any(isinstance(a, Value) and a.requires_grad for a in args)
-        inputs, nums = _inputs(args, argnums, "grad")
-        out = _call(f, inputs, "grad")
-        grads = _gradients(out, [inputs[i] for i in nums], create_graph=nested)
+        nums = _argnums(argnums, len(args), "grad")
+        nested = any(isinstance(args[i], Value) and args[i].requires_grad for i in nums)
+        with enable_grad():            # a transform records its graph even inside no_grad
+            inputs = _inputs(args, nums, "grad")
+            out = _call(f, inputs, "grad")
+            grads = _gradients(out, [inputs[i] for i in nums], create_graph=nested)
         if not nested:
             out, grads = out.data, [float(g) for g in grads]
         return out, grads[0] if isinstance(argnums, int) else tuple(grads)
@@ -759,15 +804,16 @@ def _push_tangents(order, tangent):
     tangent maps the input leaves to their tangents and gains an entry per node.
     The local derivatives are the same rules that backward uses, called with g = 1.
     """
-    for v in order:
-        tangent[v] = math.fsum(d * tangent.get(p, 0.0) for p, d in _local_grads(v, 1.0) if p.requires_grad)
+    for v in order:                    # parents with no tangent add nothing (not even inf·0)
+        tangent[v] = _sum(d * tangent[p] for p, d in _local_grads(v, 1.0) if tangent.get(p, 0.0) != 0.0)
     return tangent
 
 
 def _trace(f, primals, op):
     """Record f at primals: return the input leaves, the outputs and the order parents-first."""
     inputs = [Value(_to_float(_data(p), op)) for p in primals]
-    outs, single = _outputs(f(*inputs), op)
+    with enable_grad():
+        outs, single = _outputs(f(*inputs), op)
     order = _backward_order(outs)
     order.reverse()
     return inputs, outs, single, order
@@ -802,12 +848,12 @@ def jacobian(f, mode="rev"):
         columns = []
         for j in range(len(inputs)):
             t = _push_tangents(order, {x: float(i == j) for i, x in enumerate(inputs)})
-            columns.append([t.get(o, float(o is inputs[j])) for o in outs])
+            columns.append([t.get(o, 0.0) for o in outs])
         return [list(row) for row in zip(*columns)] if columns else [[] for _ in outs]
     return jacobian_f
 
 
-_KINKS = {"relu": 0.0, "abs": 0.0}     # ops whose second derivative does not exist at this input
+_KINKS = {"relu": 0.0, "abs": 0.0, "leaky_relu": 0.0}   # ops with no second derivative at this input
 
 
 def hessian(f):
@@ -818,12 +864,14 @@ def hessian(f):
     """
     def hessian_f(*args):
         inputs = [Value(_to_float(_data(a), "hessian")) for a in args]
-        out = _call(f, inputs, "hessian")
+        with enable_grad():
+            out = _call(f, inputs, "hessian")
         for v in _all_nodes([out]):
             if v._op in _KINKS and v._prev[0].data == _KINKS[v._op]:
                 raise ValueError(f"hessian: {v._op} is not twice differentiable at its kink "
                                  f"x = {v._prev[0].data!r}")
-        first = _gradients(out, inputs, create_graph=True)
+        with enable_grad():
+            first = _gradients(out, inputs, create_graph=True)
         return [[float(h) for h in _gradients(g, inputs)] if isinstance(g, Value) and g.requires_grad
                 else [0.0] * len(inputs) for g in first]
     return hessian_f
@@ -843,7 +891,7 @@ class Context:
 
     @property
     def saved_values(self):
-        """The saved values: the value itself if one was saved, else a tuple of them."""
+        """The saved values: the value itself if one was saved (x = ctx.saved_values), else a tuple."""
         return self._saved[0] if len(self._saved) == 1 else self._saved
 
     def __repr__(self):
@@ -907,6 +955,7 @@ def _custom_rule(fn, ctx, n):
         if not isinstance(grads, (tuple, list)) or len(grads) != n:
             raise ValueError(f"{fn.__name__}.backward returned {grads!r}: expected {n} gradient(s), "
                              f"one per input")
+        grads = [0.0 if d is None else d for d in grads]   # None: no gradient for that input
         for d in grads:
             if isinstance(d, Value) or not isinstance(d, numbers.Real):
                 raise TypeError(f"{fn.__name__}.backward returned {d!r} as a gradient: "
@@ -1048,7 +1097,7 @@ class Neuron(Module):
         return self._apply(_as_inputs(x, len(self.w), "Neuron"))
 
     def _apply(self, xs):
-        out = _result(math.fsum(map(_mul, [w.data for w in self.w], [x.data for x in xs])) + self.b.data,
+        out = _result(_sum(map(_mul, [w.data for w in self.w], [x.data for x in xs])) + self.b.data,
                       (*self.w, *xs, self.b), _d_affine)
         return self._act(out) if self._act else out
 
@@ -1095,9 +1144,9 @@ class MLP(Module):
     """
 
     def __init__(self, nin, nouts, activation="relu", seed=None):
+        if not isinstance(nouts, (list, tuple)) or not nouts:
+            raise TypeError(f"MLP: nouts must be a list of layer widths such as [16, 16, 1], got {nouts!r}")
         nouts = list(nouts)
-        if not nouts:
-            raise ValueError("MLP: nouts must list at least one layer width")
         rng = _rng(seed)
         sizes = [nin] + nouts
         self.layers = [Layer(sizes[i], sizes[i + 1], activation if i < len(nouts) - 1 else "none", rng)
@@ -1127,7 +1176,12 @@ class _Optimizer:
 
     def __init__(self, params, lr):
         name = type(self).__name__
-        self.params = list(params) if not isinstance(params, Value) else [params]
+        if isinstance(params, Module):
+            raise TypeError(f"{name}: got the model {params!r}; pass model.parameters()")
+        try:
+            self.params = list(params) if not isinstance(params, Value) else [params]
+        except TypeError:
+            raise TypeError(f"{name}: expected a list of Values to optimize, got {params!r}") from None
         if not self.params:
             raise ValueError(f"{name}: got an empty parameter list")
         for i, p in enumerate(self.params):
@@ -1143,12 +1197,21 @@ class _Optimizer:
             p.grad = 0.0
 
 
+def _hyper(x, name, what, below_one=False):
+    """Return a hyperparameter as a float, or raise ValueError naming the optimizer and the value."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not 0.0 <= x < (1.0 if below_one else math.inf):
+        bound = "in [0, 1)" if below_one else ">= 0"
+        raise ValueError(f"{name}: {what} must be a number {bound}, got {x!r}")
+    return float(x)
+
+
 class SGD(_Optimizer):
     """Stochastic gradient descent: p ← p − lr·(g + wd·p), with optional momentum (as torch.optim.SGD)."""
 
     def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):
         super().__init__(params, lr)
-        self.momentum, self.weight_decay = float(momentum), float(weight_decay)
+        self.momentum = _hyper(momentum, "SGD", "momentum")
+        self.weight_decay = _hyper(weight_decay, "SGD", "weight_decay")
         self.velocity = [None] * len(self.params)   # momentum buffers, made on the first step
 
     def step(self):
@@ -1166,8 +1229,11 @@ class Adam(_Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, lr)
-        self.beta1, self.beta2 = (float(b) for b in betas)
-        self.eps, self.weight_decay = float(eps), float(weight_decay)
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
+        self.beta1, self.beta2 = (_hyper(b, "Adam", "betas", below_one=True) for b in betas)
+        self.eps = _hyper(eps, "Adam", "eps")
+        self.weight_decay = _hyper(weight_decay, "Adam", "weight_decay")
         self.m = [0.0] * len(self.params)            # running mean of g
         self.v = [0.0] * len(self.params)            # running mean of g²
         self.t = 0                                   # steps taken
@@ -1189,13 +1255,12 @@ def _pairs(preds, targets, op):
     """Return preds and targets as two equal-length lists (a single pair becomes lists of one)."""
     if isinstance(preds, (Value, numbers.Real)):
         preds, targets = [preds], [targets]
-    preds, targets = list(preds), list(targets)
+    if not isinstance(targets, (list, tuple)) or not isinstance(preds, (list, tuple)):
+        raise TypeError(f"{op}: expected predictions and targets as two lists (or one of each), "
+                        f"got {preds!r} and {targets!r}")
     if len(preds) != len(targets) or not preds:
         raise ValueError(f"{op}: {len(preds)} prediction(s) but {len(targets)} target(s)")
-    for t in targets:
-        if not isinstance(t, Value):
-            _to_float(t, op)
-    return preds, targets
+    return [_operand_strict(p, op) for p in preds], [_operand_strict(t, op) for t in targets]
 
 
 def _mean(values):
@@ -1212,7 +1277,7 @@ def hinge_loss(scores, labels):
     """Mean of max(0, 1 − label·score), labels ±1: micrograd's max-margin loss."""
     scores, labels = _pairs(scores, labels, "hinge_loss")
     for y in labels:
-        if _data(y) not in (-1.0, 1.0):
+        if y.data not in (-1.0, 1.0):
             raise ValueError(f"hinge_loss: labels must be -1 or +1, got {y!r}")
     return _mean([(1 - y * s).relu() for s, y in zip(scores, labels)])
 
@@ -1220,18 +1285,24 @@ def hinge_loss(scores, labels):
 def binary_cross_entropy_with_logits(logits, targets):
     """Mean of softplus(x) − x·t, the stable form of −t·ln σ(x) − (1 − t)·ln(1 − σ(x))."""
     logits, targets = _pairs(logits, targets, "binary_cross_entropy_with_logits")
-    return _mean([_operand_strict(x, "binary_cross_entropy_with_logits").softplus() - x * t
-                  for x, t in zip(logits, targets)])
+    return _mean([x.softplus() - x * t for x, t in zip(logits, targets)])
 
 
 def cross_entropy(logits, target):
     """−log softmax(logits)[target]: one example (a list of logits and a class index) or a batch (mean)."""
-    if logits and isinstance(logits[0], (list, tuple)):
-        if len(logits) != len(target):
-            raise ValueError(f"cross_entropy: {len(logits)} examples but {len(target)} targets")
+    if not isinstance(logits, (list, tuple)) or not logits:
+        raise TypeError(f"cross_entropy: expected a non-empty list of logits, got {logits!r}")
+    if isinstance(logits[0], (list, tuple)):
+        if not isinstance(target, (list, tuple)) or len(logits) != len(target):
+            raise ValueError(f"cross_entropy: {len(logits)} examples need a list of {len(logits)} "
+                             f"class indices, got {target!r}")
         return _mean([cross_entropy(row, t) for row, t in zip(logits, target)])
-    if isinstance(target, bool) or not isinstance(target, int):
-        raise TypeError(f"cross_entropy: target must be an int class index, got {target!r}")
+    try:
+        if isinstance(target, bool):
+            raise TypeError
+        target = operator.index(target)          # int, or numpy's integers
+    except TypeError:
+        raise TypeError(f"cross_entropy: target must be an int class index, got {target!r}") from None
     if not 0 <= target < len(logits):
         raise ValueError(f"cross_entropy: target must be a class index in [0, {len(logits)}), got {target!r}")
     x = _operand_strict(logits[target], "cross_entropy")
@@ -1297,21 +1368,26 @@ def _names(nodes):
 
 
 def graph_text(root, step=None):
-    """Return the graph as text: one line per Value, parents indented under it, with op, data and grad."""
+    """Return the graph as text, parents indented under each Value, with op, data and grad.
+
+    A Value used twice gets its full line once and "(shown above)" after that;
+    past depth 20 the indentation stops growing and the depth is written out.
+    """
     nodes = _all_nodes([root])
     grads, current = _grads_after(root, step)
     names = _names(nodes)
     lines, shown, stack = [], set(), [(root, 0)]
     while stack:
         v, depth = stack.pop()
+        indent = "  " * depth if depth <= 20 else "  " * 20 + f"[depth {depth}] "
         mark = "  <- step" if v is current and step is not None else ""
         if v in shown:
-            lines.append(f"{'  ' * depth}{names[v]} (shown above)")
+            lines.append(f"{indent}{names[v]} (shown above)")
             continue
         shown.add(v)
         kind = f"= {v._op}(" + ", ".join(names[p] for p in v._prev) + ")" if v._prev else \
             ("constant" if not v.requires_grad else "leaf")
-        lines.append(f"{'  ' * depth}{names[v]} {kind}  data {_num(v.data)}  grad {_num(grads.get(v))}{mark}")
+        lines.append(f"{indent}{names[v]} {kind}  data {_num(v.data)}  grad {_num(grads.get(v))}{mark}")
         stack.extend((p, depth + 1) for p in reversed(v._prev))
     return "\n".join(lines)
 
@@ -1345,8 +1421,7 @@ def draw_dot(root, rankdir="LR", format="svg", step=None, max_nodes=10_000):
                          f"too big to draw usefully; draw a smaller expression or raise max_nodes")
     grads, current = _grads_after(root, step)
     dot = _drawing_class(graphviz)(format=format, graph_attr={"rankdir": rankdir})
-    dot._text_view = graph_text(root, step)
-    dot._size = len(nodes)
+    dot._root, dot._step, dot._size = root, step, len(nodes)
     uids = {v: f"v{i}" for i, v in enumerate(nodes)}   # stable names: the same drawing every run
     for v in nodes:
         uid = uids[v]
@@ -1378,7 +1453,7 @@ def _drawing_class(graphviz):
                 try:
                     return super()._repr_mimebundle_(include, exclude, **kwargs)
                 except graphviz.ExecutableNotFound:
-                    return {"text/plain": f"{self._text_view}\n({_GRAPHVIZ_HINT})"}
+                    return {"text/plain": f"{graph_text(self._root, self._step)}\n({_GRAPHVIZ_HINT})"}
 
             def __repr__(self):
                 return f"<draw_dot drawing of {self._size} Values>"
