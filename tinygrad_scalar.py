@@ -429,13 +429,17 @@ class Value:
         return Value(self.data, self.label, requires_grad=False)
 
 
+def _per_parent(v, d):
+    """Return a rule's answer as one gradient per parent (a one-input rule returns just one)."""
+    return (d,) if v._b is None and v._a.__class__ is not tuple else d
+
+
 def _local_grads(v, g):
     """Return (parent, g · d(v)/d(parent)) for each of v's parents, by v's rule on floats."""
     if v._rule is None:
         return []
     prev = v._prev
-    d = v._rule(g, v.data, *[p.data for p in prev])
-    return list(zip(prev, (d,) if v._b is None and v._a.__class__ is not tuple else d))
+    return list(zip(prev, _per_parent(v, v._rule(g, v.data, *[p.data for p in prev]))))
 
 
 def _backward_recorded(order, root):
@@ -443,8 +447,7 @@ def _backward_recorded(order, root):
     root.grad = _constant(1.0)
     for v in order:
         prev = v._prev
-        d = v._rule(v.grad, v, *prev)
-        for p, dp in zip(prev, (d,) if v._b is None and v._a.__class__ is not tuple else d):
+        for p, dp in zip(prev, _per_parent(v, v._rule(v.grad, v, *prev))):
             if p.requires_grad:
                 old = p.grad
                 p.grad = dp if (old.__class__ is float and old == 0.0) else old + dp
