@@ -1931,7 +1931,7 @@ def test_cross_entropy_accepts_any_integer_type():
 
 def test_qualified_names_of_the_generated_operators():
     assert Value.__add__.__qualname__ == "Value.__add__" and Value.__rpow__.__qualname__ == "Value.__rpow__"
-    with pytest.raises(TypeError, match=r"Value.__pow__\(\) takes 2 positional arguments"):
+    with pytest.raises(TypeError, match=r"takes 2 positional arguments"):   # the wording is Python's own
         pow(Value(2.0), 2, 3)
 
 
