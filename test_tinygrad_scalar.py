@@ -1878,6 +1878,12 @@ def test_leaky_relu_is_exact_and_has_the_slope_at_zero():
         hessian(lambda v: v.leaky_relu())(0.0)
 
 
+def test_central_difference_names_a_non_number_result():
+    with pytest.raises(TypeError, match=r"central_difference: f must return a single number or Value, got \[1.0\]"):
+        ts.central_difference(lambda x: [1.0], 2.0)
+    assert ts.central_difference(lambda x: float(x) ** 2, 3.0) == pytest.approx(6.0, abs=1e-6)   # plain floats work
+
+
 def test_grad_stays_in_floats_when_only_an_undifferentiated_argument_is_a_value():
     assert grad(lambda x, y: x * y)(2.0, Value(3.0)) == 3.0
 
