@@ -1,8 +1,9 @@
 """tinygrad_scalar: automatic differentiation for scalars, in one readable file.
 
 Every number you compute with is a Value. Each operation on Values returns a new
-Value that remembers its parents and the rule for its derivative; backward()
-walks that graph from the output back to the inputs, applying the chain rule.
+Value that keeps its parents and a small function, its _backward closure, that
+applies the chain rule at that one node; backward() calls those closures from
+the output back to the inputs.
 
     >>> from tinygrad_scalar import Value
     >>> x = Value(2.0, label="x")
@@ -12,9 +13,10 @@ walks that graph from the output back to the inputs, applying the chain rule.
     >>> f.data, x.grad, y.grad         # ∇f = (2xy, x² + 2)
     (18.0, 12.0, 6.0)
 
-Read top to bottom: the derivative rules, the Value class, backward and the
-graph order; then the calculus tools (numerical checks, grad, jvp, jacobian,
-hessian), custom functions, neural networks and optimizers, drawing, and a demo.
+Read top to bottom: the Value class with its ops, backward() and the graph
+order; then the calculus tools (numerical checks, grad, jvp, jacobian,
+hessian), custom functions, neural networks and optimizers, jit, drawing, and
+the demo.
 """
 
 import functools
@@ -26,7 +28,7 @@ import operator
 import random
 import threading
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Value", "no_grad", "enable_grad", "vsum", "dot", "logsumexp",
@@ -40,43 +42,395 @@ __all__ = [
 ]
 
 
-################ The derivative rules: the chain rule at one node
-# An op makes z = op(x) or z = op(x, y). When backward() reaches z it knows
-# g = d(out)/dz, and the op's rule returns what flows to each input:
-# g * dz/dx (and g * dz/dy). The rules are written once and work both on floats
-# (an ordinary backward pass) and on Values (backward(create_graph=True), which
-# records the backward pass itself so it can be differentiated again).
-#
-#   rule                        what flows back                  the local derivative
+################ Value: a number that remembers how it was made, and how to pass gradients back
 
-def _d_add(g, z, x, y):         return g, g                      # dz/dx = 1, dz/dy = 1
-def _d_sub(g, z, x, y):         return g, -g                     # dz/dx = 1, dz/dy = -1
-def _d_mul(g, z, x, y):         return g * y, g * x              # dz/dx = y, dz/dy = x
-def _d_div(g, z, x, y):         return g / y, -g * z / y         # dz/dx = 1/y, dz/dy = -x/y²
-def _d_pow(g, z, x, y):         return _pow_dx(g, x, y), g * z * _log(x, "**")  # dz/dx = y x^(y-1), dz/dy = z ln x
-def _d_powc(g, z, x, y):        return _pow_dx(g, x, y), 0.0     # the same, with y a constant
-def _d_neg(g, z, x):            return -g                        # dz/dx = -1
-def _d_abs(g, z, x):            return g * ((x > 0) - (x < 0))   # dz/dx = sign x, 0 at 0
-def _d_relu(g, z, x):           return g * (x > 0)               # dz/dx = 1 if x > 0 else 0
-def _d_leaky_relu(g, z, x, s):  return g * (1 if x > 0 else s), 0.0   # dz/dx = 1 if x > 0 else s
-def _d_exp(g, z, x):            return g * z                     # dz/dx = e^x = z
-def _d_log(g, z, x):            return g / x                     # dz/dx = 1/x
-def _d_sqrt(g, z, x):           return _over(g, 2 * z)           # dz/dx = 1/(2√x), +inf at 0
-def _d_tanh(g, z, x):           return g * (1 - z * z)           # dz/dx = 1 - tanh²x
-def _d_sigmoid(g, z, x):        return g * z * (1 - z)           # dz/dx = σ(x)(1 - σ(x))
-def _d_softplus(g, z, x):       return g * _sigmoid(x)           # dz/dx = σ(x)
-def _d_sin(g, z, x):            return g * _cos(x)               # dz/dx = cos x
-def _d_cos(g, z, x):            return -g * _sin(x)              # dz/dx = -sin x
-def _d_identity(g, z, x):       return g                         # dz/dx = 1
-def _d_sum(g, z, *xs):          return (g,) * len(xs)            # dz/dxi = 1
-def _d_lse(g, z, *xs):          return [g * _exp(x - z) for x in xs]  # dz/dxi = softmax_i
+class Value:
+    """A scalar that records the operations applied to it, for backpropagation."""
+
+    __slots__ = (
+        "data",           # the number itself, a Python float
+        "grad",           # d(output)/d(this) after output.backward(); 0.0 before
+        "requires_grad",  # False for constants: no gradient flows into them
+        "label",          # an optional name, shown by repr and the drawings
+        "_a", "_b",       # its parents: x and y of z = op(x, y), _b None for one parent; an op of
+                          # many inputs keeps their tuple in _a. Read them as the tuple _prev.
+        "_backward",      # the chain rule at this node: g = d(output)/d(this) in, one gradient per parent out
+        "_op",            # the name of the op that made it ("" for a leaf), for drawings
+        "_stamp",         # a count that grows with every op: parents always have smaller ones (0 for a leaf)
+    )
+
+    def __init__(self, data, label="", requires_grad=True):
+        if data.__class__ is not float:            # ints, Fractions, numpy numbers... as a float
+            if isinstance(data, Value):
+                raise TypeError(f"Value: expected a real number, got {data!r}; use v.detach() for a constant copy")
+            data = _value(data, "Value").data
+        if not isinstance(label, str):
+            raise TypeError(f"Value: label must be a str, got {label!r}")
+        self.data = data
+        self.grad = 0.0
+        self.requires_grad = bool(requires_grad)
+        self.label = label
+        self._a = self._b = None
+        self._backward = _no_parents
+        self._op = ""
+        self._stamp = 0
+
+    def __repr__(self):
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    @property
+    def _prev(self):
+        """The parents this Value was made from, in argument order: (a*a)._prev == (a, a); () for a leaf."""
+        a, b = self._a, self._b
+        if b is not None:
+            return (a, b)
+        return () if a is None else a if a.__class__ is tuple else (a,)
+
+    # ---------------- primitive ops: compute the number, write the closure, return
+    # Each op reads its operands' numbers x, y and makes a fresh _backward closure.
+    # The closure takes g = d(output)/d(result) and returns g·(local derivative)
+    # for each parent: the chain rule. It keeps the numbers it needs as default
+    # arguments, so it never refers to the result itself (no reference cycle),
+    # and a caller may pass other numbers in their place (see backward).
+
+    def _operators(fn):
+        """Make the pair a <op> b and b <op> a from fn(a, b) on two Values, fractions.py style."""
+        op = fn.__doc__.split()[1]                  # "a * b" -> "*"
+
+        def forward(a, b):
+            b = _value(b, op, strict=False)
+            return b if b is NotImplemented else fn(a, b)
+
+        def reverse(b, a):
+            a = _value(a, op, strict=False)
+            return a if a is NotImplemented else fn(a, b)
+
+        name = fn.__name__.strip("_")
+        forward.__name__, reverse.__name__ = f"__{name}__", f"__r{name}__"
+        forward.__qualname__, reverse.__qualname__ = f"Value.__{name}__", f"Value.__r{name}__"
+        forward.__doc__ = reverse.__doc__ = fn.__doc__
+        return forward, reverse
+
+    def _add(a, b):
+        "a + b"
+        def _backward(g, *_):
+            return g, g                                  # d(x+y)/dx = 1, d(x+y)/dy = 1
+        return _node(a.data + b.data, (a, b), "+", _backward)
+
+    def _sub(a, b):
+        "a - b"
+        def _backward(g, *_):
+            return g, -g                                 # d(x-y)/dx = 1, d(x-y)/dy = -1
+        return _node(a.data - b.data, (a, b), "-", _backward)
+
+    def _mul(a, b):
+        "a * b"
+        def _backward(g, x=a.data, y=b.data):
+            return g * y, g * x                          # d(xy)/dx = y, d(xy)/dy = x
+        return _node(a.data * b.data, (a, b), "*", _backward)
+
+    def _truediv(a, b):
+        "a / b"
+        if b.data == 0.0:
+            raise ZeroDivisionError(f"/: division by zero: {a.data!r} / {b.data!r}")
+        def _backward(g, x=a.data, y=b.data):
+            return g / y, -(g / y) * (x / y)             # d(x/y)/dx = 1/y, d(x/y)/dy = -x/y²
+        return _node(a.data / b.data, (a, b), "/", _backward)
+
+    def _pow(a, b):
+        "a ** b"
+        if b.requires_grad:
+            def _backward(g, x=a.data, y=b.data):        # d(x^y)/dx = y·x^(y-1), d(x^y)/dy = x^y·ln x
+                return _pow_dx(g, x, y), g * (x ** y * _ln(x))
+        else:                                            # a constant exponent: no ln x, so any base works
+            def _backward(g, x=a.data, y=b.data):
+                return _pow_dx(g, x, y), 0.0
+        return _node(_power(a.data, b.data), (a, b), "**", _backward)
+
+    __add__, __radd__ = _operators(_add)
+    __sub__, __rsub__ = _operators(_sub)
+    __mul__, __rmul__ = _operators(_mul)
+    __truediv__, __rtruediv__ = _operators(_truediv)
+    __pow__, __rpow__ = _operators(_pow)
+    del _operators, _add, _sub, _mul, _truediv, _pow
+
+    def __neg__(a):
+        """-x"""
+        def _backward(g, *_):
+            return (-g,)                                 # d(-x)/dx = -1
+        return _node(-a.data, (a,), "neg", _backward)
+
+    def __abs__(a):
+        """|x|"""
+        def _backward(g, x=a.data):
+            return (g * ((x > 0) - (x < 0)),)           # d|x|/dx = sign x, 0 at 0
+        return _node(abs(a.data), (a,), "abs", _backward)
+
+    def relu(a):
+        """max(x, 0)"""
+        def _backward(g, x=a.data):
+            return (g * (x > 0),)                        # d relu(x)/dx = 1 if x > 0 else 0
+        return _node(0.0 if a.data <= 0.0 else a.data, (a,), "relu", _backward)   # nan stays nan
+
+    def leaky_relu(a, slope=0.01):
+        """x if x > 0 else slope·x"""
+        s = _value(slope, "leaky_relu").data
+        def _backward(g, x=a.data, s=s):
+            return (g * ((x > 0) + s * (x <= 0)),)       # d/dx = 1 if x > 0 else slope
+        return _node(a.data if a.data > 0.0 else s * a.data, (a,), "leaky_relu", _backward)
+
+    def exp(a):
+        """e^x"""
+        def _backward(g, x=a.data):
+            return (g * _exp(x),)                        # d e^x/dx = e^x
+        return _node(_math(math.exp, a.data, "exp"), (a,), "exp", _backward)
+
+    def log(a):
+        """ln x, for x > 0"""
+        def _backward(g, x=a.data):
+            return (g / x,)                              # d ln x/dx = 1/x
+        return _node(_math(math.log, a.data, "log", "x > 0"), (a,), "log", _backward)
+
+    def sqrt(a):
+        """√x, for x ≥ 0"""
+        def _backward(g, x=a.data):
+            return (_over(g, 2 * _sqrt(x)),)             # d√x/dx = 1/(2√x), +inf at 0
+        return _node(_math(math.sqrt, a.data, "sqrt", "x >= 0"), (a,), "sqrt", _backward)
+
+    def tanh(a):
+        """tanh x"""
+        def _backward(g, x=a.data):
+            return (g * (1 - _tanh(x) ** 2),)            # d tanh x/dx = 1 - tanh²x
+        return _node(math.tanh(a.data), (a,), "tanh", _backward)
+
+    def sigmoid(a):
+        """σ(x) = 1 / (1 + e^-x), computed stably"""
+        def _backward(g, x=a.data):
+            s = _sigmoid(x)
+            return (g * s * (1 - s),)                    # dσ/dx = σ(x)(1 - σ(x))
+        return _node(_sigmoid(a.data), (a,), "sigmoid", _backward)
+
+    def softplus(a):
+        """ln(1 + e^x), computed stably"""
+        def _backward(g, x=a.data):
+            return (g * _sigmoid(x),)                    # d softplus/dx = σ(x)
+        x = a.data
+        return _node(max(x, 0.0) + math.log1p(math.exp(-abs(x))), (a,), "softplus", _backward)
+
+    def sin(a):
+        """sin x"""
+        def _backward(g, x=a.data):
+            return (g * _cos(x),)                        # d sin x/dx = cos x
+        return _node(_math(math.sin, a.data, "sin", "finite x"), (a,), "sin", _backward)
+
+    def cos(a):
+        """cos x"""
+        def _backward(g, x=a.data):
+            return (-g * _sin(x),)                       # d cos x/dx = -sin x
+        return _node(_math(math.cos, a.data, "cos", "finite x"), (a,), "cos", _backward)
+
+    # ---------------- derived ops: algebra on the primitives
+
+    def square(a):
+        """x²"""
+        return a * a
+
+    def __pos__(a):
+        """+x: x itself"""
+        return a
+
+    # ---------------- backward: the chain rule over the whole graph
+
+    def backward(self, gradient=None, *, create_graph=False):
+        """Set .grad of everything this Value depends on to d(self)/d(it), seeding d(self)/d(self) = 1.
+
+        gradient scales the seed (PyTorch's backward(gradient)). Leaves
+        accumulate: a second call adds the same gradient again, as in PyTorch;
+        Values in between get fresh gradients on every call. With
+        create_graph=True the gradients are Values themselves, so they can be
+        differentiated again; then x.grad depends on x, a reference cycle that
+        only gc.collect() frees (as in PyTorch): grad() and hessian() give the
+        same numbers without it. Raises RuntimeError if self is a constant.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(f"backward: {self!r} is a constant (requires_grad=False); "
+                               f"no gradient can flow from it")
+        seed = 1.0 if gradient is None else _value(gradient, "backward").data
+        order = _backward_order([self])             # self first; each node before its parents
+        for v in order:                             # gradients in between are recomputed, never compounded
+            v.grad = 0.0
+        if create_graph:
+            return _backward_recorded(order, self, seed)
+        self.grad += seed
+        for v in order:                             # v's gradient is complete: everything that uses v came first
+            for parent, g in zip(v._prev, v._backward(v.grad)):
+                if parent.requires_grad:
+                    parent.grad += g
+
+    def zero_grad(self):
+        """Set to 0 the gradient of this Value and of every Value it depends on."""
+        for v in _all_nodes([self]):
+            v.grad = 0.0
+
+    def detach(self):
+        """Return a constant with the same number, cut off from the graph."""
+        return Value(self.data, self.label, requires_grad=False)
+
+    # ---------------- plain-number behaviour: comparisons, conversions
+
+    # Comparisons look at the numbers; == and hash stay identity, so Values
+    # can be dict keys and set members (the graph walks rely on it).
+    def __lt__(a, b):  return a.data < _data(b)
+    def __le__(a, b):  return a.data <= _data(b)
+    def __gt__(a, b):  return a.data > _data(b)
+    def __ge__(a, b):  return a.data >= _data(b)
+    __hash__ = object.__hash__
+
+    def __float__(self):
+        return self.data
+
+    def __bool__(self):
+        return self.data != 0.0
+
+    def __format__(self, spec):
+        return format(self.data, spec)
 
 
-def _d_affine(g, z, *wxb):
-    """z = w·x + b over parents (w1..wn, x1..xn, b): dz/dwi = xi, dz/dxi = wi, dz/db = 1."""
-    n = len(wxb) // 2
-    w, x = wxb[:n], wxb[n:2 * n]
-    return [g * xi for xi in x] + [g * wi for wi in w] + [g]
+def _node(data, parents, op, backward):
+    """Return the Value op made from parents; record its parents and closure if any of them learns."""
+    out = Value.__new__(Value)                       # data is already a float: skip __init__'s checks
+    out.data, out.grad, out.label = data, 0.0, ""
+    if _grad_mode.enabled:
+        for p in parents:
+            if p.requires_grad:
+                out.requires_grad, out._backward, out._op, out._stamp = True, backward, op, _next_stamp()
+                out._a, out._b = (parents + (None,))[:2] if len(parents) <= 2 else (parents, None)
+                return out
+    out.requires_grad, out._backward, out._op, out._stamp = False, _no_parents, "", 0
+    out._a = out._b = None
+    return out                                       # nothing upstream learns: a constant
+
+
+def _no_parents(g, *_):
+    """The _backward of a leaf or a constant: no parents, nothing to pass on."""
+    return ()
+
+
+_next_stamp = itertools.count(1).__next__
+_NOT_NUMBERS = (str, bytes, complex, type(None), list, tuple, dict, set)
+
+
+def _value(x, op, strict=True):
+    """Return x as a Value for op: a real number becomes a constant.
+
+    Anything else raises TypeError naming op and x; with strict=False, a type
+    this library does not know gives NotImplemented instead, so Python can ask
+    the other operand (numpy arrays of Values rely on it).
+    """
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, numbers.Real):
+        try:
+            return Value(float(x), requires_grad=False)
+        except OverflowError:
+            raise OverflowError(f"{op}: {x!r} is too large for a float") from None
+    if not strict and not isinstance(x, _NOT_NUMBERS):
+        return NotImplemented
+    raise TypeError(f"{op}: expected a real number or a Value, got {x!r} ({type(x).__name__})")
+
+
+def _data(x):
+    """The number behind a comparison operand."""
+    return x.data if isinstance(x, Value) else x
+
+
+################ The graph order: who must be processed before whom
+
+def _backward_order(roots):
+    """Return the recorded Values the roots depend on, each before its parents (leaves left out).
+
+    A Value is always made after its parents, so the newest-first order of
+    creation is already an order in which every node comes before its parents:
+    collect the graph with an iterative search (no recursion, so a million-op
+    chain is fine), then sort it by stamp. The search is linear; so is the sort
+    in practice, as the search yields long newest-first runs for it to merge.
+    """
+    order = [r for r in roots if r._a is not None]
+    seen = set(order)
+    stack = order[:]
+    while stack:
+        for p in stack.pop()._prev:
+            if p._a is not None and p not in seen:
+                seen.add(p)
+                stack.append(p)
+                order.append(p)
+    order.sort(key=_by_stamp, reverse=True)
+    return order
+
+
+_by_stamp = operator.attrgetter("_stamp")
+
+
+def _all_nodes(roots):
+    """Return every Value the roots depend on, leaves included, each after its parents."""
+    order = _backward_order(roots)
+    order.reverse()
+    seen = set(order)
+    leaves = []
+    for v in [r for r in roots if not r._prev] + [p for v in order for p in v._prev]:
+        if v not in seen:
+            seen.add(v)
+            leaves.append(v)
+    return leaves + order
+
+
+def _backward_recorded(order, root, seed):
+    """Run the backward pass on Values, recording it, for create_graph=True.
+
+    Each closure is called with the parents themselves in place of the numbers
+    it captured, so the same formula now builds graph: g * y becomes a Value
+    that depends on y, and can be differentiated again.
+    """
+    with enable_grad():                              # create_graph asks for a graph, even inside no_grad
+        root.grad = _value(seed, "backward") if root.grad == 0.0 else root.grad + seed
+        for v in order:
+            for p, g in zip(v._prev, v._backward(v.grad, *v._prev)):
+                if p.requires_grad:
+                    old = p.grad
+                    p.grad = g if (old.__class__ is float and old == 0.0) else old + g
+
+
+################ Numbers in closures, and the ops' float arithmetic with errors that name the op
+# A closure reads floats in an ordinary backward pass and Values when
+# create_graph=True records it: each helper below handles both.
+
+def _exp(x):      return math.exp(x) if x.__class__ is float else x.exp()
+def _sqrt(x):     return math.sqrt(x) if x.__class__ is float else x.sqrt()
+def _tanh(x):     return math.tanh(x) if x.__class__ is float else x.tanh()
+def _sin(x):      return math.sin(x) if x.__class__ is float else x.sin()
+def _cos(x):      return math.cos(x) if x.__class__ is float else x.cos()
+
+
+def _sigmoid(x):
+    """σ(x) = 1 / (1 + e^-x), computed without overflow for any finite x."""
+    if x.__class__ is not float:
+        return x.sigmoid()
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _ln(x):
+    """ln x for d(x^y)/dy: 0 at x = 0 (PyTorch's convention); ValueError for x < 0."""
+    a = float(x)
+    if a == 0.0:
+        return 0.0
+    if a < 0.0:
+        raise ValueError(f"**: the derivative with respect to the exponent needs a positive base "
+                         f"(it is z·ln x), got x = {a!r}")
+    return x.log() if isinstance(x, Value) else math.log(x)
 
 
 def _over(g, d):
@@ -91,474 +445,46 @@ def _pow_dx(g, x, y):
     if float(x) == 0.0 and float(y) < 1.0:
         return g * 0.0 if float(y) == 0.0 else _over(g * y, 0.0)
     try:
-        return g * y * x ** (y - 1)
-    except OverflowError:              # the slope is beyond the floats: ±inf, as in PyTorch
+        return g * (y * x ** (y - 1))                 # y·x^(y-1) first: g·y alone may overflow
+    except OverflowError:                            # the slope is beyond the floats: ±inf, as in PyTorch
         sign = 1.0 if float(x) > 0.0 or float(y - 1) % 2.0 == 0.0 else -1.0
         return _over(g * y * sign, 0.0)
 
 
-# Rules see floats in an ordinary backward pass and Values when create_graph=True.
-def _log(x, op="log"):
-    a = float(x)
-    if not a > 0.0 and not math.isnan(a):
-        if a == 0.0 and op == "**":
-            return 0.0                 # d(0 ** y)/dy: PyTorch's convention, 0
-        raise ValueError(f"{op}: the derivative with respect to the exponent needs a "
-                         f"positive base (it is z·ln x), got x = {a!r}")
-    return x.log() if isinstance(x, Value) else math.log(x)
-
-
-def _exp(x):     return x.exp() if isinstance(x, Value) else math.exp(x)
-def _sin(x):     return x.sin() if isinstance(x, Value) else math.sin(x)
-def _cos(x):     return x.cos() if isinstance(x, Value) else math.cos(x)
-def _sigmoid(x): return x.sigmoid() if isinstance(x, Value) else _sigmoid_float(x)
-
-
-def _sigmoid_float(x):
-    """σ(x) = 1 / (1 + e^-x), computed without overflow for any finite x."""
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
-
-
-_OP_NAMES = {                          # each rule's op, as drawings show it
-    _d_add: "+", _d_sub: "-", _d_mul: "*", _d_div: "/", _d_pow: "**", _d_powc: "**",
-    _d_neg: "neg", _d_abs: "abs", _d_relu: "relu", _d_leaky_relu: "leaky_relu", _d_exp: "exp", _d_log: "log",
-    _d_sqrt: "sqrt", _d_tanh: "tanh", _d_sigmoid: "sigmoid", _d_softplus: "softplus",
-    _d_sin: "sin", _d_cos: "cos", _d_identity: "input", _d_sum: "sum",
-    _d_lse: "logsumexp", _d_affine: "dot",
-}
-
-
-################ Forward arithmetic on floats, with errors that name the op
-
-def _add(a, b):
-    "a + b"
-    return a + b
-
-
-def _sub(a, b):
-    "a - b"
-    return a - b
-
-
-def _mul(a, b):
-    "a * b"
-    return a * b
-
-
-def _truediv(a, b):
-    "a / b"
-    if b == 0.0:
-        raise ZeroDivisionError(f"/: division by zero: {a!r} / {b!r}")
-    return a / b
-
-
-def _pow(a, b):
-    "a ** b"
-    if a < 0.0 and math.isfinite(a) and math.isfinite(b) and not b.is_integer():
-        raise ValueError(f"**: a negative base to a non-integer power has no real value: "
-                         f"{a!r} ** {b!r}")
-    if a == 0.0 and b < 0.0:
-        raise ZeroDivisionError(f"**: 0.0 cannot be raised to the negative power {b!r}")
+def _power(x, y):
+    """x ** y on floats, never complex: errors name ** and both numbers."""
+    if x < 0.0 and math.isfinite(x) and math.isfinite(y) and not y.is_integer():
+        raise ValueError(f"**: a negative base to a non-integer power has no real value: {x!r} ** {y!r}")
+    if x == 0.0 and y < 0.0:
+        raise ZeroDivisionError(f"**: 0.0 cannot be raised to the negative power {y!r}")
     try:
-        return a ** b
+        return x ** y
     except OverflowError:
-        raise OverflowError(f"**: {a!r} ** {b!r} is too large for a float") from None
+        raise OverflowError(f"**: {x!r} ** {y!r} is too large for a float") from None
 
 
-def _checked(fn, x, op):
-    """Return fn(x), turning math's bare errors into ones that name op and x."""
+def _math(fn, x, op, domain=""):
+    """Return fn(x), turning math's bare errors into ones that name op, x and the domain."""
     try:
         return fn(x)
     except OverflowError:
         raise OverflowError(f"{op}: the result for x = {x!r} is too large for a float") from None
     except ValueError:
-        raise ValueError(f"{op}: not defined for x = {x!r}") from None
+        raise ValueError(f"{op}: defined for {domain}, got x = {x!r}" if domain else
+                         f"{op}: not defined for x = {x!r}") from None
 
 
-################ Value: a number that remembers how it was made
+################ Grad mode: no_grad and enable_grad
 
 class _GradMode(threading.local):
     enabled = True                     # False inside `with no_grad():`, per thread
+    transforms = 0                     # grad transforms whose function is running, per thread
 
     def __init__(self):
-        self.saved = []                # the states to restore as blocks close, per thread
+        self.saved = []                # the modes to restore as blocks close, per thread
 
 
 _grad_mode = _GradMode()
-_no_grad_count = 0                     # grad-mode blocks open on any thread (0: skip the per-thread look-up)
-_no_grad_lock = threading.Lock()
-_new = object.__new__
-_next_stamp = itertools.count(1).__next__
-_NOT_NUMBERS = (str, bytes, complex, type(None), list, tuple, dict, set)
-
-
-class Value:
-    """A scalar that records the operations applied to it, for backpropagation."""
-
-    __slots__ = (
-        "data",           # the number itself, a Python float
-        "grad",           # d(output)/d(this) after output.backward(); 0.0 before
-        "requires_grad",  # False for constants: no gradient flows into them
-        "label",          # an optional name, shown by repr and the drawings
-        "_a", "_b",       # its parents: x and y of z = op(x, y); _b is None for one parent,
-                          # and an op of many inputs keeps them all as a tuple in _a
-        "_rule",          # the derivative rule of the op that made it (the table above); None for a leaf
-        "_stamp",         # when it was made: a count that grows with every op (0 for a leaf)
-    )                     # eight fields: each Value is 96 bytes, and the collector's scans stay short
-
-    def __init__(self, data, label="", requires_grad=True):
-        self.data = _to_float(data, "Value")
-        self.grad = 0.0
-        self.requires_grad = bool(requires_grad)
-        if not isinstance(label, str):
-            raise TypeError(f"Value: label must be a str, got {label!r}")
-        self.label = label
-        self._a = self._b = None
-        self._rule = None
-        self._stamp = 0
-
-    def __repr__(self):
-        label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
-
-    def __float__(self):
-        return self.data
-
-    def __bool__(self):
-        return self.data != 0.0
-
-    def __format__(self, spec):
-        return format(self.data, spec)
-
-    @property
-    def _prev(self):
-        """The parents this Value was computed from, in argument order (a*a has two)."""
-        a, b = self._a, self._b
-        if b is not None:
-            return (a, b)
-        return () if a is None else a if a.__class__ is tuple else (a,)
-
-    @property
-    def _op(self):
-        """The name of the op that made this Value ("" for a leaf), for drawing."""
-        rule = self._rule
-        return "" if rule is None else _OP_NAMES.get(rule) or rule.__name__
-
-    # Comparisons look at the numbers; == and hash stay identity, so Values
-    # can be dict keys and set members (the graph walks rely on it).
-    def __lt__(a, b):  return a.data < _data(b)
-    def __le__(a, b):  return a.data <= _data(b)
-    def __gt__(a, b):  return a.data > _data(b)
-    def __ge__(a, b):  return a.data >= _data(b)
-    __hash__ = object.__hash__
-
-    # ---------------- primitive ops: compute the number, record the rule
-    # Each binary op comes as a pair, a <op> b and b <op> a, made from the float
-    # function above it, in the style of the standard library's fractions.py.
-
-    def _binary(forward, op, rule, rule_constant_b=None):
-        """Make a binary op's forward and reflected methods from forward(a, b) on floats."""
-        rule_constant_b = rule_constant_b or rule
-
-        def method(a, b):
-            if b.__class__ is not Value:
-                b = _operand(b, op)
-                if b is NotImplemented:
-                    return b
-            out = _new(Value)          # _result(), written out: this is the hot path
-            out.data = forward(a.data, b.data)
-            out.grad = 0.0
-            out.label = ""
-            if (a.requires_grad or b.requires_grad) and (_no_grad_count == 0 or _grad_mode.enabled):
-                out.requires_grad = True
-                out._a = a
-                out._b = b
-                out._rule = rule if b.requires_grad else rule_constant_b
-                out._stamp = _next_stamp()
-            else:
-                out.requires_grad = False
-                out._a = out._b = None
-                out._rule = None
-                out._stamp = 0
-            return out
-
-        def reflected(b, a):
-            a = _operand(a, op)
-            if a is NotImplemented:
-                return a
-            return _result(forward(a.data, b.data), (a, b), rule)
-
-        method.__name__ = f"__{forward.__name__[1:]}__"
-        reflected.__name__ = f"__r{forward.__name__[1:]}__"
-        method.__qualname__ = f"Value.{method.__name__}"
-        reflected.__qualname__ = f"Value.{reflected.__name__}"
-        method.__doc__ = reflected.__doc__ = forward.__doc__
-        return method, reflected
-
-    __add__, __radd__ = _binary(_add, "+", _d_add)
-    __sub__, __rsub__ = _binary(_sub, "-", _d_sub)
-    __mul__, __rmul__ = _binary(_mul, "*", _d_mul)
-    __truediv__, __rtruediv__ = _binary(_truediv, "/", _d_div)
-    __pow__, __rpow__ = _binary(_pow, "**", _d_pow, rule_constant_b=_d_powc)
-    del _binary
-
-    def __neg__(x):
-        """-x"""
-        return _result(-x.data, (x,), _d_neg)
-
-    def __pos__(x):
-        """+x: x itself"""
-        return x
-
-    def __abs__(x):
-        """|x|"""
-        return _result(abs(x.data), (x,), _d_abs)
-
-    def relu(x):
-        """max(x, 0)"""
-        return _result(0.0 if x.data <= 0.0 else x.data, (x,), _d_relu)   # nan stays nan
-
-    def exp(x):
-        """e ** x"""
-        return _result(_checked(math.exp, x.data, "exp"), (x,), _d_exp)
-
-    def log(x):
-        """ln x, for x > 0"""
-        if not x.data > 0.0 and not math.isnan(x.data):
-            raise ValueError(f"log: x must be > 0, got {x.data!r}")
-        return _result(math.log(x.data), (x,), _d_log)
-
-    def sqrt(x):
-        """√x, for x ≥ 0"""
-        if x.data < 0.0:
-            raise ValueError(f"sqrt: x must be >= 0, got {x.data!r}")
-        return _result(math.sqrt(x.data), (x,), _d_sqrt)
-
-    def tanh(x):
-        """tanh x"""
-        return _result(math.tanh(x.data), (x,), _d_tanh)
-
-    def sigmoid(x):
-        """1 / (1 + e^-x), computed stably"""
-        return _result(_sigmoid_float(x.data), (x,), _d_sigmoid)
-
-    def softplus(x):
-        """ln(1 + e^x), computed stably"""
-        a = x.data
-        return _result(max(a, 0.0) + math.log1p(math.exp(-abs(a))), (x,), _d_softplus)
-
-    def sin(x):
-        """sin x"""
-        return _result(_checked(math.sin, x.data, "sin"), (x,), _d_sin)
-
-    def cos(x):
-        """cos x"""
-        return _result(_checked(math.cos, x.data, "cos"), (x,), _d_cos)
-
-    # ---------------- derived ops: algebra on the primitives
-
-    def square(x):
-        """x²"""
-        return x * x
-
-    def leaky_relu(x, slope=0.01):
-        """x if x > 0 else slope·x"""
-        s = _constant(_to_float(slope, "leaky_relu"))
-        return _result(x.data if x.data > 0.0 else s.data * x.data, (x, s), _d_leaky_relu)
-
-    # ---------------- gradients
-
-    def backward(self, create_graph=False):
-        """Set .grad of everything this Value depends on to d(self)/d(it), seeding d(self)/d(self) = 1.
-
-        Leaves accumulate: a second call adds the same gradient again, as in PyTorch.
-        Values in between get fresh gradients on every call. With create_graph=True
-        the gradients are Values themselves, so they can be differentiated again;
-        then x.grad depends on x, a reference cycle that only gc.collect() frees
-        (as in PyTorch): grad() and hessian() give the same numbers without it.
-        Raises RuntimeError if self does not require grad (a constant).
-        """
-        if not self.requires_grad:
-            raise RuntimeError(f"backward: {self!r} is a constant (requires_grad=False); "
-                               f"no gradient can flow from it")
-        if self._rule is None:         # a leaf: d(self)/d(self) = 1 and nothing else
-            self.grad += 1.0
-            return
-        order = _backward_order([self])
-        for v in order:                # gradients in between are recomputed, never compounded
-            v.grad = 0.0
-        if create_graph:
-            _backward_recorded(order, self)
-            return
-        self.grad = 1.0
-        for v in order:                # v._backward() for each node, written out for speed
-            g, a, b = v.grad, v._a, v._b
-            if b is not None:          # two parents
-                da, db = v._rule(g, v.data, a.data, b.data)
-                if a.requires_grad:
-                    a.grad += da
-                if b.requires_grad:
-                    b.grad += db
-            elif a.__class__ is not tuple:   # one parent, which always requires grad
-                a.grad += v._rule(g, v.data, a.data)
-            else:                      # many parents
-                for p, d in zip(a, v._rule(g, v.data, *[p.data for p in a])):
-                    if p.requires_grad:
-                        p.grad += d
-
-    def _backward(self):
-        """Apply the chain rule at this node once: add g·(local derivative) to each parent's grad.
-
-        backward() does this for every node, newest first; call it yourself to
-        step through a graph by hand, as in micrograd's lectures.
-        """
-        for p, d in _local_grads(self, self.grad):
-            if p.requires_grad:
-                p.grad += d
-
-    def zero_grad(self):
-        """Set to 0 the gradient of this Value and of every Value it depends on."""
-        for v in _all_nodes([self]):
-            v.grad = 0.0
-
-    def detach(self):
-        """Return a constant with the same number, cut off from the graph."""
-        return Value(self.data, self.label, requires_grad=False)
-
-
-def _per_parent(v, d):
-    """Return a rule's answer as one gradient per parent (a one-input rule returns just one)."""
-    return (d,) if v._b is None and v._a.__class__ is not tuple else d
-
-
-def _local_grads(v, g):
-    """Return (parent, g · d(v)/d(parent)) for each of v's parents, by v's rule on floats."""
-    if v._rule is None:
-        return []
-    prev = v._prev
-    return list(zip(prev, _per_parent(v, v._rule(g, v.data, *[p.data for p in prev]))))
-
-
-def _backward_recorded(order, root):
-    """Run the backward pass on Values, recording it, for create_graph=True."""
-    root.grad = _constant(1.0)
-    for v in order:
-        prev = v._prev
-        for p, dp in zip(prev, _per_parent(v, v._rule(v.grad, v, *prev))):
-            if p.requires_grad:
-                old = p.grad
-                p.grad = dp if (old.__class__ is float and old == 0.0) else old + dp
-
-
-def _to_float(x, op):
-    """Return x as a float, or raise TypeError naming op and x if it is not a real number."""
-    if x.__class__ is float:
-        return x
-    if isinstance(x, numbers.Real) and not isinstance(x, Value):
-        try:
-            return float(x)
-        except OverflowError:
-            raise OverflowError(f"{op}: {x!r} is too large for a float") from None
-    hint = "; use v.detach() for a constant copy" if isinstance(x, Value) else ""
-    raise TypeError(f"{op}: expected a real number, got {x!r} ({type(x).__name__}){hint}")
-
-
-def _constant(x):
-    """Return a new constant Value holding the float x."""
-    c = _new(Value)
-    c.data = x
-    c.grad = 0.0
-    c.requires_grad = False
-    c.label = ""
-    c._a = c._b = None
-    c._rule = None
-    c._stamp = 0
-    return c
-
-
-def _operand(x, op):
-    """Return x as a Value for op; NotImplemented for a type Python should try the other way."""
-    if isinstance(x, Value):
-        return x
-    if isinstance(x, (float, int)) or isinstance(x, numbers.Real):
-        return _constant(_to_float(x, op))
-    if isinstance(x, _NOT_NUMBERS):
-        raise TypeError(f"{op}: expected a real number or a Value, got {x!r} ({type(x).__name__})")
-    return NotImplemented
-
-
-def _data(x):
-    """The number behind a comparison operand."""
-    return x.data if isinstance(x, Value) else x
-
-
-def _result(data, parents, rule, many=False):
-    """Return the Value an op makes, recording its parents and rule if a gradient can flow to any.
-
-    many=True marks an op of any number of inputs, whose rule returns one gradient per input.
-    """
-    out = _new(Value)
-    out.data = data
-    out.grad = 0.0
-    out.label = ""
-    if _no_grad_count == 0 or _grad_mode.enabled:
-        for p in parents:
-            if p.requires_grad:
-                out.requires_grad = True
-                if many or len(parents) > 2:
-                    out._a, out._b = tuple(parents), None
-                else:
-                    out._a, out._b = (parents + (None,))[:2]
-                out._rule = rule
-                out._stamp = _next_stamp()
-                return out
-    out.requires_grad = False          # nothing to learn upstream: a constant
-    out._a = out._b = None
-    out._rule = None
-    out._stamp = 0
-    return out
-
-
-def _nary(values, op, fn, rule):
-    """Return one node computing fn(floats) over many Values (one node instead of a chain)."""
-    parents = tuple(v if isinstance(v, Value) else _constant(_to_float(v, op)) for v in values)
-    return _result(fn([p.data for p in parents]), parents, rule, many=True)
-
-
-def _sum(floats):
-    """Add floats as + does, so inf and nan come out as they would with +."""
-    return sum(floats, 0.0)
-
-
-def vsum(values):
-    """Return the sum of many Values as a single node (faster than a chain of +)."""
-    return _nary(values, "sum", _sum, _d_sum)
-
-
-def dot(w, x, bias=0.0):
-    """Return Σ wi·xi + bias as a single node."""
-    w, x = list(w), list(x)
-    if len(w) != len(x):
-        raise ValueError(f"dot: the two sequences differ in length ({len(w)} and {len(x)})")
-    return _nary(w + x + [bias], "dot", lambda d: _sum(map(_mul, d[:len(w)], d[len(w):-1])) + d[-1],
-                 _d_affine)
-
-
-def logsumexp(values):
-    """Return ln Σ e^xi as a single node, computed without overflow."""
-    def lse(xs):
-        if not xs:
-            raise ValueError("logsumexp: needs at least one value")
-        if any(map(math.isnan, xs)):
-            return math.nan
-        m = max(xs)
-        if math.isinf(m):
-            return m
-        return m + math.log(_sum(math.exp(x - m) for x in xs))
-    return _nary(values, "logsumexp", lse, _d_lse)
 
 
 class no_grad:
@@ -578,18 +504,12 @@ class no_grad:
         pass
 
     def __enter__(self):
-        global _no_grad_count
         _grad_mode.saved.append(_grad_mode.enabled)
         _grad_mode.enabled = self.enabled
-        with _no_grad_lock:
-            _no_grad_count += 1
         return self
 
     def __exit__(self, *exc):
-        global _no_grad_count
         _grad_mode.enabled = _grad_mode.saved.pop()
-        with _no_grad_lock:
-            _no_grad_count -= 1
         return False
 
     def __call__(self, fn):
@@ -608,74 +528,84 @@ class enable_grad(no_grad):
     enabled = True
 
 
-################ The graph order: who must be processed before whom
+################ Fused ops: one node for a whole sum, dot product or log-sum-exp
 
-def _backward_order(roots):
-    """Return the non-leaf Values the roots depend on, each before its parents.
-
-    A Value is always made after its parents, so the order in which Values were
-    made is already a topological order: collect the graph with an iterative
-    depth-first search (no recursion, so a million-op chain is fine), then sort
-    it newest first. The search is linear in the graph's size; the sort is too
-    in practice, because the search already yields long newest-first runs (a
-    chain comes out sorted) and Python's sort merges runs in linear time.
-    """
-    order = [r for r in roots if r._rule is not None]
-    seen = set(order)
-    stack = order[:]
-    while stack:
-        v = stack.pop()
-        for p in (v._a, v._b) if v._b is not None else v._prev:
-            if p._rule is not None and p not in seen:
-                seen.add(p)
-                stack.append(p)
-                order.append(p)
-    order.sort(key=_by_stamp, reverse=True)
-    return order
+def _values(xs, op):
+    """Return xs as a tuple of Values for op (numbers become constants)."""
+    return tuple(x if x.__class__ is Value else _value(x, op) for x in xs)
 
 
-_by_stamp = operator.attrgetter("_stamp")
+def vsum(values):
+    """Return the sum of many Values as a single node (faster than a chain of +)."""
+    xs = _values(values, "sum")
+    def _backward(g, *_, n=len(xs)):
+        return (g,) * n                                  # d(Σxi)/dxi = 1
+    return _node(sum([x.data for x in xs], 0.0), xs, "sum", _backward)
 
 
-def _all_nodes(roots):
-    """Return every Value the roots depend on, leaves included, each after its parents."""
-    order = _backward_order(roots)
-    order.reverse()
-    seen = set(order)
-    leaves = []
-    for v in [r for r in roots if r._rule is None] + [p for v in order for p in v._prev]:
-        if v not in seen:
-            seen.add(v)
-            leaves.append(v)
-    return leaves + order
+def dot(w, x, bias=0.0):
+    """Return Σ wi·xi + bias as a single node: a neuron's w·x + b."""
+    w, x = list(w), list(x)
+    if len(w) != len(x):
+        raise ValueError(f"dot: the two sequences differ in length ({len(w)} and {len(x)})")
+    parents = _values(w + x + [bias], "dot")
+    numbers = [p.data for p in parents]
+    n = len(w)
+    def _backward(g, *wxb, n=n, numbers=numbers):
+        wxb = wxb or numbers                             # d(w·x + b)/dwi = xi, /dxi = wi, /db = 1
+        return [g * xi for xi in wxb[n:2 * n]] + [g * wi for wi in wxb[:n]] + [g]
+    return _node(sum(map(operator.mul, numbers[:n], numbers[n:2 * n]), 0.0) + numbers[-1],
+                 parents, "dot", _backward)
+
+
+def logsumexp(values):
+    """Return ln Σ e^xi as a single node, computed without overflow."""
+    xs = _values(values, "logsumexp")
+    if not xs:
+        raise ValueError("logsumexp: needs at least one value")
+    def _backward(g, *xs, numbers=[x.data for x in xs]):
+        xs = xs or numbers
+        z = _lse(xs)
+        return [g * _exp(x - z) for x in xs]             # d lse/dxi = e^(xi - lse) = softmax_i
+    return _node(_lse([x.data for x in xs]), xs, "logsumexp", _backward)
+
+
+def _lse(xs):
+    """ln Σ e^xi on floats, or as a Value when the xs are Values."""
+    if any(x.__class__ is not float for x in xs):
+        return logsumexp(xs)
+    if any(map(math.isnan, xs)):
+        return math.nan
+    m = max(xs)
+    if math.isinf(m):
+        return m
+    return m + math.log(sum([math.exp(x - m) for x in xs], 0.0))
 
 
 ################ Calculus tools: numerical checks, grad, forward mode, Jacobians, Hessians
 
 def _call(f, args, op):
-    """Call f(*args) and return its output as a Value, or raise TypeError naming op."""
+    """Call f(*args) and return its output as a Value (a number is a constant), or raise TypeError naming op."""
     out = f(*args)
-    if not isinstance(out, Value):
-        raise TypeError(f"{op}: f must return a single Value (a scalar), got {out!r}")
-    return out
+    if isinstance(out, bool) or not isinstance(out, (Value, numbers.Real)):
+        raise TypeError(f"{op}: f must return a single Value or number (a scalar), got {out!r}")
+    return _value(out, op)
 
 
-def _float_of(f, args):
-    """Evaluate f at plain numbers, with no graph recorded; return a float."""
+def _float_of(f, xs):
+    """Evaluate f at the floats xs, recording no graph; return a float."""
     with no_grad():
-        out = f(*[_constant(_to_float(_data(a), "central_difference")) for a in args])
-    if not isinstance(out, (Value, numbers.Real)):
-        raise TypeError(f"central_difference: f must return a single number or Value, got {out!r}")
-    return float(out)
+        return _call(f, [Value(x, requires_grad=False) for x in xs], "central_difference").data
 
 
 def central_difference(f, *args, arg=0, epsilon=1e-6):
     """Return ∂f/∂args[arg] ≈ (f(x + ε) − f(x − ε)) / 2ε, leaving every .grad as it was."""
-    if not 0 <= arg < len(args):
-        raise IndexError(f"central_difference: arg={arg} is out of range for {len(args)} argument(s)")
-    up, down = list(args), list(args)
-    up[arg] = _data(args[arg]) + epsilon
-    down[arg] = _data(args[arg]) - epsilon
+    if isinstance(arg, bool) or not isinstance(arg, int) or not 0 <= arg < len(args):
+        raise IndexError(f"central_difference: arg={arg!r} is out of range for {len(args)} argument(s)")
+    xs = [_value(a, "central_difference").data for a in args]
+    up, down = xs[:], xs[:]
+    up[arg] += epsilon
+    down[arg] -= epsilon
     return (_float_of(f, up) - _float_of(f, down)) / (2.0 * epsilon)
 
 
@@ -709,30 +639,46 @@ def _inputs(args, nums, op):
     wrapped = []
     for i, a in enumerate(args):
         if i in nums:
-            if isinstance(a, Value):   # a nested transform: stay connected to a's graph
-                a = _result(a.data, (a,), _d_identity) if a.requires_grad else Value(a.data)
-            else:
-                a = Value(_to_float(a, op))
+            a = _value(a, op)
+            a = _input(a) if a.requires_grad else Value(a.data)   # inside another grad: stay connected
         elif isinstance(a, numbers.Real) and not isinstance(a, bool):
-            a = _constant(float(a))
+            a = _value(a, op)
         wrapped.append(a)
     return wrapped
+
+
+def _traced_call(f, args, op):
+    """Return _call(f, args, op), letting any grad that f itself calls know that it is nested."""
+    _grad_mode.transforms += 1
+    try:
+        return _call(f, args, op)
+    finally:
+        _grad_mode.transforms -= 1
+
+
+def _input(a):
+    """Return a fresh variable equal to a and connected to a's graph."""
+    def _backward(g, *_):
+        return (g,)                                      # dx/dx = 1
+    return _node(a.data, (a,), "input", _backward)
 
 
 def value_and_grad(f, argnums=0):
     """Return a function computing (f(*args), ∂f/∂args[argnums]), as jax.value_and_grad does.
 
-    Plain numbers in, plain floats out; called with Values (inside another grad),
-    it returns Values so the result can be differentiated again.
+    Plain numbers in, plain floats out. Called inside another grad's function,
+    it returns Values, so that the outer grad can differentiate the result again.
     """
     def value_and_grad_f(*args):
         nums = _argnums(argnums, len(args), "grad")
-        nested = any(isinstance(args[i], Value) and args[i].requires_grad for i in nums)
+        nested = _grad_mode.transforms > 0            # inside another transform's function
         with enable_grad():            # a transform records its graph even inside no_grad
             inputs = _inputs(args, nums, "grad")
-            out = _call(f, inputs, "grad")
+            out = _traced_call(f, inputs, "grad")
             grads = _gradients(out, [inputs[i] for i in nums], create_graph=nested)
-        if not nested:
+        if nested:
+            grads = [_value(g, "grad") for g in grads]
+        else:
             out, grads = out.data, [float(g) for g in grads]
         return out, grads[0] if isinstance(argnums, int) else tuple(grads)
     value_and_grad_f.__name__ = f"value_and_grad_{getattr(f, '__name__', 'f')}"
@@ -756,7 +702,7 @@ def derivative(f):
 
 def gradients_by_label(out):
     """Return {label: d(out)/d(leaf)} for every labelled leaf out depends on."""
-    leaves = [v for v in _all_nodes([out]) if v._rule is None and v.label and v.requires_grad]
+    leaves = [v for v in _all_nodes([out]) if not v._prev and v.label and v.requires_grad]
     grads = _gradients(out, leaves)
     result = {}
     for v, g in zip(leaves, grads):
@@ -776,7 +722,7 @@ def gradcheck(f, *args, eps=1e-6, atol=1e-5, rtol=1e-3):
     The test, as PyTorch's: |autodiff − numerical| ≤ atol + rtol·|numerical|.
     Raises GradcheckError with a table of every partial when any disagree.
     """
-    floats = [_to_float(_data(a), "gradcheck") for a in args]
+    floats = [_value(a, "gradcheck").data for a in args]
     auto = grad(f, tuple(range(len(floats))))(*floats) if floats else ()
     rows, ok = [], True
     for i, a in enumerate(auto):
@@ -806,19 +752,30 @@ def _outputs(out, op):
 def _push_tangents(order, tangent):
     """Forward mode: carry d(node)/dt from the inputs through order (parents first).
 
-    tangent maps the input leaves to their tangents and gains an entry per node.
-    The local derivatives are the same rules that backward uses, called with g = 1.
+    tangent maps the input leaves to their tangents and gains an entry for each
+    node that depends on them. The local derivatives come from the same closures
+    that backward calls, called with g = 1. A zero local derivative passes
+    nothing on, not even an infinite tangent: the mirror image of backward,
+    where a zero gradient passes nothing through an infinite slope. So both
+    modes give the same Jacobian.
     """
-    for v in order:                    # parents with no tangent add nothing (not even inf·0)
-        tangent[v] = _sum(d * tangent[p] for p, d in _local_grads(v, 1.0) if tangent.get(p, 0.0) != 0.0)
+    for v in order:
+        terms = [0.0 if d == 0.0 else d * tangent[p]
+                 for p, d in zip(v._prev, v._backward(1.0)) if p in tangent]
+        if terms:
+            tangent[v] = sum(terms, 0.0)
     return tangent
 
 
 def _trace(f, primals, op):
     """Record f at primals: return the input leaves, the outputs and the order parents-first."""
-    inputs = [Value(_to_float(_data(p), op)) for p in primals]
+    inputs = [Value(_value(p, op).data) for p in primals]
     with enable_grad():
-        outs, single = _outputs(f(*inputs), op)
+        _grad_mode.transforms += 1
+        try:
+            outs, single = _outputs(f(*inputs), op)
+        finally:
+            _grad_mode.transforms -= 1
     order = _backward_order(outs)
     order.reverse()
     return inputs, outs, single, order
@@ -830,7 +787,7 @@ def jvp(f, primals, tangents):
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(primals)} primal(s) but {len(tangents)} tangent(s); "
                          f"there must be one tangent per primal")
-    tangents = [_to_float(_data(t), "jvp") for t in tangents]
+    tangents = [_value(t, "jvp").data for t in tangents]
     inputs, outs, single, order = _trace(f, primals, "jvp")
     t = _push_tangents(order, dict(zip(inputs, tangents)))
     values, dots = [o.data for o in outs], [t.get(o, 0.0) for o in outs]
@@ -852,7 +809,7 @@ def jacobian(f, mode="rev"):
             return [[float(g) for g in _gradients(o, inputs)] for o in outs]
         columns = []
         for j in range(len(inputs)):
-            t = _push_tangents(order, {x: float(i == j) for i, x in enumerate(inputs)})
+            t = _push_tangents(order, {inputs[j]: 1.0})      # only x_j moves: the others are not seeded
             columns.append([t.get(o, 0.0) for o in outs])
         return [list(row) for row in zip(*columns)] if columns else [[] for _ in outs]
     return jacobian_f
@@ -868,9 +825,9 @@ def hessian(f):
     the second derivative does not exist.
     """
     def hessian_f(*args):
-        inputs = [Value(_to_float(_data(a), "hessian")) for a in args]
+        inputs = [Value(_value(a, "hessian").data) for a in args]
         with enable_grad():
-            out = _call(f, inputs, "hessian")
+            out = _traced_call(f, inputs, "hessian")
         for v in _all_nodes([out]):
             if v._op in _KINKS and v._prev[0].data == _KINKS[v._op]:
                 raise ValueError(f"hessian: {v._op} is not twice differentiable at its kink "
@@ -930,44 +887,35 @@ class ScalarFunction:
 
     @classmethod
     def apply(cls, *args):
-        """Run forward on the numbers inside args and record the result for backward."""
+        """Run forward on the numbers inside args and record the result, with backward as its closure."""
         name = cls.__name__
-        inputs = tuple(_operand_strict(a, name) for a in args)
+        inputs = _values(args, name)
         ctx = Context()
         out = cls.forward(ctx, *[x.data for x in inputs])
         if isinstance(out, Value) or not isinstance(out, numbers.Real):
             raise TypeError(f"{name}.forward must return a real number, got {out!r}")
-        return _result(float(out), inputs, _custom_rule(cls, ctx, len(inputs)))
+
+        def _backward(g, *_):                        # the chain rule, as the class wrote it
+            if g.__class__ is not float:
+                raise RuntimeError(f"{name}: a ScalarFunction's backward works on floats, so "
+                                   f"create_graph=True (higher derivatives) cannot pass through it")
+            return _checked_gradients(cls, cls.backward(ctx, g), len(inputs))
+        return _node(float(out), inputs, name, _backward)
 
 
-def _operand_strict(x, op):
-    """Return x as a Value, or raise TypeError naming op."""
-    v = _operand(x, op)
-    if v is NotImplemented:
-        raise TypeError(f"{op}: expected a real number or a Value, got {x!r} ({type(x).__name__})")
-    return v
-
-
-def _custom_rule(fn, ctx, n):
-    """Make the derivative rule of one call of fn: its backward, with the answer checked."""
-    def rule(g, z, *xs):
-        if isinstance(g, Value):
-            raise RuntimeError(f"{fn.__name__}: a ScalarFunction's backward works on floats, so "
-                               f"create_graph=True (higher derivatives) cannot pass through it")
-        grads = fn.backward(ctx, g)
-        if n == 1 and not isinstance(grads, (tuple, list)):
-            grads = (grads,)
-        if not isinstance(grads, (tuple, list)) or len(grads) != n:
-            raise ValueError(f"{fn.__name__}.backward returned {grads!r}: expected {n} gradient(s), "
-                             f"one per input")
-        grads = [0.0 if d is None else d for d in grads]   # None: no gradient for that input
-        for d in grads:
-            if isinstance(d, Value) or not isinstance(d, numbers.Real):
-                raise TypeError(f"{fn.__name__}.backward returned {d!r} as a gradient: "
-                                f"expected a real number")
-        return float(grads[0]) if n == 1 else [float(d) for d in grads]
-    rule.__name__ = fn.__name__        # the op's name, for drawing
-    return rule
+def _checked_gradients(cls, grads, n):
+    """Return what cls.backward gave as n floats, one per input, or raise naming cls."""
+    if n == 1 and not isinstance(grads, (tuple, list)):
+        grads = (grads,)
+    if not isinstance(grads, (tuple, list)) or len(grads) != n:
+        raise ValueError(f"{cls.__name__}.backward returned {grads!r}: expected {n} gradient(s), "
+                         f"one per input")
+    grads = [0.0 if d is None else d for d in grads]   # None: no gradient for that input
+    for d in grads:
+        if isinstance(d, Value) or not isinstance(d, numbers.Real):
+            raise TypeError(f"{cls.__name__}.backward returned {d!r} as a gradient: "
+                            f"expected a real number")
+    return tuple(float(d) for d in grads)
 
 
 ################ Neural networks: Neuron, Layer, MLP, and their parameters
@@ -1079,7 +1027,7 @@ def _as_inputs(x, nin, where):
         raise TypeError(f"{where}: expected a list of {nin} numbers or Values, got {x!r}") from None
     if len(x) != nin:
         raise ValueError(f"{where}: expected {nin} input(s), got {len(x)}: {x!r}")
-    return [v if isinstance(v, Value) else _constant(_to_float(v, where)) for v in x]
+    return _values(x, where)
 
 
 class Neuron(Module):
@@ -1102,8 +1050,7 @@ class Neuron(Module):
         return self._apply(_as_inputs(x, len(self.w), "Neuron"))
 
     def _apply(self, xs):
-        out = _result(_sum(map(_mul, [w.data for w in self.w], [x.data for x in xs])) + self.b.data,
-                      (*self.w, *xs, self.b), _d_affine)
+        out = dot(self.w, xs, self.b)
         return self._act(out) if self._act else out
 
     def parameters(self):
@@ -1265,7 +1212,7 @@ def _pairs(preds, targets, op):
                         f"got {preds!r} and {targets!r}")
     if len(preds) != len(targets) or not preds:
         raise ValueError(f"{op}: {len(preds)} prediction(s) but {len(targets)} target(s)")
-    return [_operand_strict(p, op) for p in preds], [_operand_strict(t, op) for t in targets]
+    return list(_values(preds, op)), list(_values(targets, op))
 
 
 def _mean(values):
@@ -1310,7 +1257,7 @@ def cross_entropy(logits, target):
         raise TypeError(f"cross_entropy: target must be an int class index, got {target!r}") from None
     if not 0 <= target < len(logits):
         raise ValueError(f"cross_entropy: target must be a class index in [0, {len(logits)}), got {target!r}")
-    x = _operand_strict(logits[target], "cross_entropy")
+    x = _value(logits[target], "cross_entropy")
     return logsumexp(logits) - x
 
 
@@ -1355,7 +1302,7 @@ def _grads_after(root, step):
                          f"{len(order)} steps), got {step!r}")
     grads = {root: 1.0} if root.requires_grad else {}
     for v in order[:step]:
-        for p, d in _local_grads(v, grads.get(v, 0.0)):
+        for p, d in zip(v._prev, v._backward(grads.get(v, 0.0))):
             if p.requires_grad:
                 grads[p] = grads.get(p, 0.0) + d
     return grads, order[step - 1] if step else root
