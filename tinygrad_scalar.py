@@ -21,7 +21,6 @@ the demo.
 
 import functools
 import gc
-import itertools
 import math
 import numbers
 import operator
@@ -56,7 +55,6 @@ class Value:
                           # many inputs keeps their tuple in _a. Read them as the tuple _prev.
         "_backward",      # the chain rule at this node: g = d(output)/d(this) in, one gradient per parent out
         "_op",            # the name of the op that made it ("" for a leaf), for drawings
-        "_stamp",         # a count that grows with every op: parents always have smaller ones (0 for a leaf)
     )
 
     def __init__(self, data, label="", requires_grad=True):
@@ -73,7 +71,6 @@ class Value:
         self._a = self._b = None
         self._backward = _no_parents
         self._op = ""
-        self._stamp = 0
 
     def __repr__(self):
         label = f", label={self.label!r}" if self.label else ""
@@ -264,9 +261,19 @@ class Value:
             return _backward_recorded(order, self, seed)
         self.grad += seed
         for v in order:                             # v's gradient is complete: everything that uses v came first
-            for parent, g in zip(v._prev, v._backward(v.grad)):
-                if parent.requires_grad:
-                    parent.grad += g
+            # The chain rule at v: for p, g in zip(v._prev, v._backward(v.grad)): p.grad += g
+            # for each parent p that learns. Written out for speed, with the parents read from their slots.
+            a, b = v._a, v._b
+            if b is not None:
+                ga, gb = v._backward(v.grad)
+                if a.requires_grad:
+                    a.grad += ga
+                if b.requires_grad:
+                    b.grad += gb
+            else:
+                for p, g in zip(a if a.__class__ is tuple else (a,), v._backward(v.grad)):
+                    if p.requires_grad:
+                        p.grad += g
 
     def zero_grad(self):
         """Set to 0 the gradient of this Value and of every Value it depends on."""
@@ -304,10 +311,10 @@ def _node(data, parents, op, backward):
     if _grad_mode.enabled:
         for p in parents:
             if p.requires_grad:
-                out.requires_grad, out._backward, out._op, out._stamp = True, backward, op, _next_stamp()
+                out.requires_grad, out._backward, out._op = True, backward, op
                 out._a, out._b = (parents + (None,))[:2] if len(parents) <= 2 else (parents, None)
                 return out
-    out.requires_grad, out._backward, out._op, out._stamp = False, _no_parents, "", 0
+    out.requires_grad, out._backward, out._op = False, _no_parents, ""
     out._a = out._b = None
     return out                                       # nothing upstream learns: a constant
 
@@ -317,7 +324,6 @@ def _no_parents(g, *_):
     return ()
 
 
-_next_stamp = itertools.count(1).__next__
 _NOT_NUMBERS = (str, bytes, complex, type(None), list, tuple, dict, set)
 
 
@@ -350,26 +356,26 @@ def _data(x):
 def _backward_order(roots):
     """Return the recorded Values the roots depend on, each before its parents (leaves left out).
 
-    A Value is always made after its parents, so the newest-first order of
-    creation is already an order in which every node comes before its parents:
-    collect the graph with an iterative search (no recursion, so a million-op
-    chain is fine), then sort it by stamp. The search is linear; so is the sort
-    in practice, as the search yields long newest-first runs for it to merge.
+    A depth-first search from the roots lists a node once all its parents are
+    listed; reversed, that puts every node before its parents. The search keeps
+    its own stack (no recursion, so a million-op chain is fine): a node is
+    pushed, expanded (its parents pushed above it), and listed when it comes
+    back to the top.
     """
-    order = [r for r in roots if r._a is not None]
-    seen = set(order)
-    stack = order[:]
+    order, expanded, listed = [], set(), set()
+    stack = [r for r in roots if r._a is not None]
     while stack:
-        for p in stack.pop()._prev:
-            if p._a is not None and p not in seen:
-                seen.add(p)
-                stack.append(p)
-                order.append(p)
-    order.sort(key=_by_stamp, reverse=True)
+        v = stack.pop()
+        if v in expanded:
+            if v not in listed:                      # back on top: its parents are all listed
+                listed.add(v)
+                order.append(v)
+            continue
+        expanded.add(v)
+        stack.append(v)
+        stack += [p for p in v._prev if p._a is not None and p not in expanded]
+    order.reverse()
     return order
-
-
-_by_stamp = operator.attrgetter("_stamp")
 
 
 def _all_nodes(roots):
@@ -532,7 +538,7 @@ class enable_grad(no_grad):
 
 def _values(xs, op):
     """Return xs as a tuple of Values for op (numbers become constants)."""
-    return tuple(x if x.__class__ is Value else _value(x, op) for x in xs)
+    return tuple([x if x.__class__ is Value else _value(x, op) for x in xs])
 
 
 def vsum(values):
@@ -548,9 +554,12 @@ def dot(w, x, bias=0.0):
     w, x = list(w), list(x)
     if len(w) != len(x):
         raise ValueError(f"dot: the two sequences differ in length ({len(w)} and {len(x)})")
-    parents = _values(w + x + [bias], "dot")
+    return _dot(_values(w + x + [bias], "dot"), len(w))
+
+
+def _dot(parents, n):
+    """dot() on parents = (w1..wn, x1..xn, b), all Values already."""
     numbers = [p.data for p in parents]
-    n = len(w)
     def _backward(g, *wxb, n=n, numbers=numbers):
         wxb = wxb or numbers                             # d(w·x + b)/dwi = xi, /dxi = wi, /db = 1
         return [g * xi for xi in wxb[n:2 * n]] + [g * wi for wi in wxb[:n]] + [g]
@@ -1050,7 +1059,7 @@ class Neuron(Module):
         return self._apply(_as_inputs(x, len(self.w), "Neuron"))
 
     def _apply(self, xs):
-        out = dot(self.w, xs, self.b)
+        out = _dot((*self.w, *xs, self.b), len(self.w))
         return self._act(out) if self._act else out
 
     def parameters(self):
