@@ -96,8 +96,11 @@ class Value:
         op = fn.__doc__.split()[1]                  # "a * b" -> "*"
 
         def forward(a, b):
-            b = _value(b, op, strict=False)
-            return b if b is NotImplemented else fn(a, b)
+            if b.__class__ is not Value:
+                b = _value(b, op, strict=False)
+                if b is NotImplemented:
+                    return b
+            return fn(a, b)
 
         def reverse(b, a):
             a = _value(a, op, strict=False)
@@ -312,7 +315,10 @@ def _node(data, parents, op, backward):
         for p in parents:
             if p.requires_grad:
                 out.requires_grad, out._backward, out._op = True, backward, op
-                out._a, out._b = (parents + (None,))[:2] if len(parents) <= 2 else (parents, None)
+                if len(parents) == 2:
+                    out._a, out._b = parents
+                else:                                # one parent, or many kept as their tuple
+                    out._a, out._b = parents[0] if len(parents) == 1 else parents, None
                 return out
     out.requires_grad, out._backward, out._op = False, _no_parents, ""
     out._a = out._b = None
