@@ -51,8 +51,7 @@ class Value:
         "grad",           # d(output)/d(this) after output.backward(); 0.0 before
         "requires_grad",  # False for constants: no gradient flows into them
         "label",          # an optional name, shown by repr and the drawings
-        "_a", "_b",       # its parents: x and y of z = op(x, y), _b None for one parent; an op of
-                          # many inputs keeps their tuple in _a. Read them as the tuple _prev.
+        "_prev",          # the parents it was made from, in argument order: (a*a)._prev == (a, a)
         "_backward",      # the chain rule at this node: g = d(output)/d(this) in, one gradient per parent out
         "_op",            # the name of the op that made it ("" for a leaf), for drawings
     )
@@ -68,21 +67,13 @@ class Value:
         self.grad = 0.0
         self.requires_grad = bool(requires_grad)
         self.label = label
-        self._a = self._b = None
+        self._prev = ()
         self._backward = _no_parents
         self._op = ""
 
     def __repr__(self):
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
-
-    @property
-    def _prev(self):
-        """The parents this Value was made from, in argument order: (a*a)._prev == (a, a); () for a leaf."""
-        a, b = self._a, self._b
-        if b is not None:
-            return (a, b)
-        return () if a is None else a if a.__class__ is tuple else (a,)
 
     # ---------------- primitive ops: compute the number, write the closure, return
     # Each op reads its operands' numbers x, y and makes a fresh _backward closure.
@@ -264,19 +255,9 @@ class Value:
             return _backward_recorded(order, self, seed)
         self.grad += seed
         for v in order:                             # v's gradient is complete: everything that uses v came first
-            # The chain rule at v: for p, g in zip(v._prev, v._backward(v.grad)): p.grad += g
-            # for each parent p that learns. Written out for speed, with the parents read from their slots.
-            a, b = v._a, v._b
-            if b is not None:
-                ga, gb = v._backward(v.grad)
-                if a.requires_grad:
-                    a.grad += ga
-                if b.requires_grad:
-                    b.grad += gb
-            else:
-                for p, g in zip(a if a.__class__ is tuple else (a,), v._backward(v.grad)):
-                    if p.requires_grad:
-                        p.grad += g
+            for parent, g in zip(v._prev, v._backward(v.grad)):
+                if parent.requires_grad:            # constants take no gradient
+                    parent.grad += g
 
     def zero_grad(self):
         """Set to 0 the gradient of this Value and of every Value it depends on."""
@@ -314,14 +295,9 @@ def _node(data, parents, op, backward):
     if _grad_mode.enabled:
         for p in parents:
             if p.requires_grad:
-                out.requires_grad, out._backward, out._op = True, backward, op
-                if len(parents) == 2:
-                    out._a, out._b = parents
-                else:                                # one parent, or many kept as their tuple
-                    out._a, out._b = parents[0] if len(parents) == 1 else parents, None
+                out.requires_grad, out._prev, out._backward, out._op = True, parents, backward, op
                 return out
-    out.requires_grad, out._backward, out._op = False, _no_parents, ""
-    out._a = out._b = None
+    out.requires_grad, out._prev, out._backward, out._op = False, (), _no_parents, ""
     return out                                       # nothing upstream learns: a constant
 
 
@@ -369,7 +345,7 @@ def _backward_order(roots):
     back to the top.
     """
     order, expanded, listed = [], set(), set()
-    stack = [r for r in roots if r._a is not None]
+    stack = [r for r in roots if r._prev]
     while stack:
         v = stack.pop()
         if v in expanded:
@@ -379,7 +355,7 @@ def _backward_order(roots):
             continue
         expanded.add(v)
         stack.append(v)
-        stack += [p for p in v._prev if p._a is not None and p not in expanded]
+        stack += [p for p in v._prev if p._prev and p not in expanded]
     order.reverse()
     return order
 
