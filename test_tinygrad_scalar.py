@@ -149,6 +149,17 @@ SYM = sympy and SimpleNamespace(exp=sympy.exp, log=sympy.log, sin=sympy.sin, cos
                                 sqrt=sympy.sqrt, sigmoid=lambda x: 1 / (1 + sympy.exp(-x)))
 TCH = torch and SimpleNamespace(exp=torch.exp, log=torch.log, sin=torch.sin, cos=torch.cos, tanh=torch.tanh,
                                 sqrt=torch.sqrt, sigmoid=torch.sigmoid)
+MORE_OPS = ("tan", "sinh", "cosh", "asin", "acos", "atan", "asinh", "acosh", "atanh", "log2", "log10", "log1p", "expm1")
+for _op in MORE_OPS:
+    setattr(VAL, _op, getattr(Value, _op))
+    setattr(FLT, _op, getattr(math, _op))
+    if torch:
+        setattr(TCH, _op, getattr(torch, _op))
+if sympy:
+    for _op in MORE_OPS[:9]:
+        setattr(SYM, _op, getattr(sympy, _op))
+    SYM.log2, SYM.log10 = (lambda x: sympy.log(x) / sympy.log(2)), (lambda x: sympy.log(x) / sympy.log(10))
+    SYM.log1p, SYM.expm1 = (lambda x: sympy.log(1 + x)), (lambda x: sympy.exp(x) - 1)
 
 R = st.floats(-3, 3)
 WIDE = st.floats(-10, 10)
@@ -256,6 +267,19 @@ UNARY = [
     ("softplus",   lambda x: math.log1p(math.exp(x)),  lambda x: x.softplus(), lambda x: sympy.log(1 + sympy.exp(x)),       WIDE),
     ("sin",        math.sin,                           lambda x: x.sin(),      lambda x: sympy.sin(x),                      WIDE),
     ("cos",        math.cos,                           lambda x: x.cos(),      lambda x: sympy.cos(x),                      WIDE),
+    ("tan",        math.tan,                           lambda x: x.tan(),      lambda x: sympy.tan(x),                      st.floats(-1.4, 1.4)),
+    ("sinh",       math.sinh,                          lambda x: x.sinh(),     lambda x: sympy.sinh(x),                     R),
+    ("cosh",       math.cosh,                          lambda x: x.cosh(),     lambda x: sympy.cosh(x),                     R),
+    ("asin",       math.asin,                          lambda x: x.asin(),     lambda x: sympy.asin(x),                     st.floats(-0.95, 0.95)),
+    ("acos",       math.acos,                          lambda x: x.acos(),     lambda x: sympy.acos(x),                     st.floats(-0.95, 0.95)),
+    ("atan",       math.atan,                          lambda x: x.atan(),     lambda x: sympy.atan(x),                     WIDE),
+    ("asinh",      math.asinh,                         lambda x: x.asinh(),    lambda x: sympy.asinh(x),                    WIDE),
+    ("acosh",      math.acosh,                         lambda x: x.acosh(),    lambda x: sympy.acosh(x),                    st.floats(1.05, 10)),
+    ("atanh",      math.atanh,                         lambda x: x.atanh(),    lambda x: sympy.atanh(x),                    st.floats(-0.95, 0.95)),
+    ("log2",       math.log2,                          lambda x: x.log2(),     lambda x: sympy.log(x, 2),                   POS),
+    ("log10",      math.log10,                         lambda x: x.log10(),    lambda x: sympy.log(x, 10),                  POS),
+    ("log1p",      math.log1p,                         lambda x: x.log1p(),    lambda x: sympy.log(1 + x),                  st.floats(-0.9, 5)),
+    ("expm1",      math.expm1,                         lambda x: x.expm1(),    lambda x: sympy.exp(x) - 1,                  st.floats(-5, 5)),
     ("square",     lambda x: x * x,                    lambda x: x.square(),   lambda x: x ** 2,                            R),
     ("2 ** x",     lambda x: 2 ** x,                   lambda x: 2 ** x,       lambda x: 2 ** x,                            R),
     ("x ** 2.5",   lambda x: x ** 2.5,                 lambda x: x ** 2.5,     lambda x: x ** sympy.Rational(5, 2),         POS),
@@ -375,6 +399,18 @@ ERRORS = [
     ("div Value 0",      lambda: Value(1) / Value(0.0),         ZeroDivisionError,  ("/", "0.0")),
     ("0 ** -1",          lambda: Value(0) ** -1,                ZeroDivisionError,  ("**", "-1")),
     ("exp 1000",         lambda: Value(1000).exp(),             OverflowError,      ("exp", "1000")),
+    ("tan inf",          lambda: Value(INF).tan(),              ValueError,         ("tan", "inf")),
+    ("sinh 1000",        lambda: Value(1000).sinh(),            OverflowError,      ("sinh", "1000")),
+    ("cosh -1000",       lambda: Value(-1000).cosh(),           OverflowError,      ("cosh", "-1000")),
+    ("asin 1.5",         lambda: Value(1.5).asin(),             ValueError,         ("asin", "1.5", "-1 <= x <= 1")),
+    ("acos -2",          lambda: Value(-2).acos(),              ValueError,         ("acos", "-2.0", "-1 <= x <= 1")),
+    ("acosh 0.5",        lambda: Value(0.5).acosh(),            ValueError,         ("acosh", "0.5", "x >= 1")),
+    ("atanh 1",          lambda: Value(1).atanh(),              ValueError,         ("atanh", "1.0", "-1 < x < 1")),
+    ("atanh -3",         lambda: Value(-3).atanh(),             ValueError,         ("atanh", "-3.0")),
+    ("log2 0",           lambda: Value(0).log2(),               ValueError,         ("log2", "0.0", "x > 0")),
+    ("log10 -1",         lambda: Value(-1).log10(),             ValueError,         ("log10", "-1.0", "x > 0")),
+    ("log1p -1",         lambda: Value(-1).log1p(),             ValueError,         ("log1p", "-1.0", "x > -1")),
+    ("expm1 1000",       lambda: Value(1000).expm1(),           OverflowError,      ("expm1", "1000")),
 ]
 
 
@@ -444,6 +480,11 @@ KINKS = [
     ("x**y at 0, y=0.5",    lambda x, y: x ** y,      (0.0, 0.5),   (INF, 0.0)),
     ("x**y at 0, y=0",      lambda x, y: x ** y,      (0.0, 0.0),   (0.0, 0.0)),
     ("x**3 at -2",          lambda x: x ** 3,         (-2.0,),      (12.0,)),
+    ("asin at 1",           lambda x: x.asin(),       (1.0,),       (INF,)),
+    ("asin at -1",          lambda x: x.asin(),       (-1.0,),      (INF,)),
+    ("acos at 1",           lambda x: x.acos(),       (1.0,),       (-INF,)),
+    ("acos at -1",          lambda x: x.acos(),       (-1.0,),      (-INF,)),
+    ("acosh at 1",          lambda x: x.acosh(),      (1.0,),       (INF,)),
 ]
 KINK_TORCH = {"leaky_relu at 0": lambda x: F.leaky_relu(x, 0.01)}
 
@@ -910,7 +951,9 @@ def test_logsumexp_of_huge_values_is_finite():
 
 ################ Calculus tools: central_difference and gradcheck
 
-SMOOTH = [UNARY_BY_NAME[n] for n in ("exp", "log", "sqrt", "tanh", "sigmoid", "softplus", "sin", "cos", "square", "neg")]
+SMOOTH = [UNARY_BY_NAME[n] for n in ("exp", "log", "sqrt", "tanh", "sigmoid", "softplus", "sin", "cos", "square", "neg",
+                                    "tan", "sinh", "cosh", "asin", "acos", "atan", "asinh", "acosh", "atanh",
+                                    "log2", "log10", "log1p", "expm1")]
 
 
 @requires_sympy
@@ -1165,6 +1208,9 @@ HESSIANS = [
     ("squash",    lambda N, x, y, z: N.tanh(x + y * z) * N.sigmoid(z - x)),
     ("sqrt",      lambda N, x, y, z: N.sqrt(x * x + y * y + z * z + 1)),
     ("pow",       lambda N, x, y, z: (x * x + 1) ** (y * y * 0.5 + 0.3) + z ** 3 + 2 ** (x * z)),
+    ("hyperbolic", lambda N, x, y, z: N.sinh(x * y) * N.cosh(z) + N.asinh(x - z) + N.acosh(y * y + 1.5) + N.atanh(N.tanh(z) * 0.5)),
+    ("circular",  lambda N, x, y, z: N.tan(N.sin(x) * 0.7) + N.asin(N.cos(y) * 0.8) * N.acos(N.sin(z) * 0.8) + N.atan(x * y * z)),
+    ("logs",      lambda N, x, y, z: N.log2(x * x + 1) * N.log10(y * y + 2) + N.log1p(z * z) - N.expm1(x * z * 0.5)),
 ]
 
 
