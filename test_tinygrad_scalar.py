@@ -234,7 +234,7 @@ def test_value_parents_keep_order_and_repeats():
     ("cos",      lambda a, b: a.cos(),     {"cos"}),
     ("sqrt",     lambda a, b: a.sqrt(),    {"sqrt"}),
     ("softplus", lambda a, b: a.softplus(), {"softplus"}),
-])
+] + [(op, (lambda op: lambda a, b: getattr(a if op == "acosh" else b, op)())(op), {op}) for op in MORE_OPS])
 def test_op_names_the_op(name, make, allowed):
     out = make(Value(2.0), Value(0.5))
     assert out._op in allowed
@@ -2239,6 +2239,31 @@ def test_main_runs_on_an_ascii_only_terminal_and_piped_prints_few_lines(module):
     assert "df/dx1" in out and "training accuracy" in out
     steps = [line for line in out.splitlines() if line.startswith("step ")]
     assert "\r" not in out and 3 <= len(steps) <= 12 and steps[-1].startswith("step ")
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_main_on_a_real_terminal_redraws_one_line():
+    leader, follower = os.openpty()
+    try:
+        proc = subprocess.Popen([sys.executable, str(SOURCE), "--steps", "5"], cwd=SOURCE.parent,
+                                stdout=follower, stderr=subprocess.PIPE)
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:                              # Linux: EIO once the program has closed it
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert proc.wait(timeout=300) == 0, proc.stderr.read()
+        proc.stderr.close()
+    finally:
+        os.close(leader)
+    out = b"".join(chunks).decode().replace("\r\n", "\n")   # the terminal turns each \n into \r\n
+    bar = out[out.index("\rstep "):out.index("training accuracy")]
+    assert bar.count("\rstep ") >= 2 and bar.count("\n") == 1 and bar.endswith("\n")   # one line, redrawn
 
 
 def test_help_says_what_the_main_job_does():
