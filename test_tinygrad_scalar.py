@@ -14,6 +14,7 @@ import functools
 import gc
 import html
 import importlib
+import io
 import json
 import math
 import operator
@@ -149,6 +150,17 @@ SYM = sympy and SimpleNamespace(exp=sympy.exp, log=sympy.log, sin=sympy.sin, cos
                                 sqrt=sympy.sqrt, sigmoid=lambda x: 1 / (1 + sympy.exp(-x)))
 TCH = torch and SimpleNamespace(exp=torch.exp, log=torch.log, sin=torch.sin, cos=torch.cos, tanh=torch.tanh,
                                 sqrt=torch.sqrt, sigmoid=torch.sigmoid)
+MORE_OPS = ("tan", "sinh", "cosh", "asin", "acos", "atan", "asinh", "acosh", "atanh", "log2", "log10", "log1p", "expm1")
+for _op in MORE_OPS:
+    setattr(VAL, _op, getattr(Value, _op))
+    setattr(FLT, _op, getattr(math, _op))
+    if torch:
+        setattr(TCH, _op, getattr(torch, _op))
+if sympy:
+    for _op in MORE_OPS[:9]:
+        setattr(SYM, _op, getattr(sympy, _op))
+    SYM.log2, SYM.log10 = (lambda x: sympy.log(x) / sympy.log(2)), (lambda x: sympy.log(x) / sympy.log(10))
+    SYM.log1p, SYM.expm1 = (lambda x: sympy.log(1 + x)), (lambda x: sympy.exp(x) - 1)
 
 R = st.floats(-3, 3)
 WIDE = st.floats(-10, 10)
@@ -222,7 +234,7 @@ def test_value_parents_keep_order_and_repeats():
     ("cos",      lambda a, b: a.cos(),     {"cos"}),
     ("sqrt",     lambda a, b: a.sqrt(),    {"sqrt"}),
     ("softplus", lambda a, b: a.softplus(), {"softplus"}),
-])
+] + [(op, (lambda op: lambda a, b: getattr(a if op == "acosh" else b, op)())(op), {op}) for op in MORE_OPS])
 def test_op_names_the_op(name, make, allowed):
     out = make(Value(2.0), Value(0.5))
     assert out._op in allowed
@@ -256,6 +268,19 @@ UNARY = [
     ("softplus",   lambda x: math.log1p(math.exp(x)),  lambda x: x.softplus(), lambda x: sympy.log(1 + sympy.exp(x)),       WIDE),
     ("sin",        math.sin,                           lambda x: x.sin(),      lambda x: sympy.sin(x),                      WIDE),
     ("cos",        math.cos,                           lambda x: x.cos(),      lambda x: sympy.cos(x),                      WIDE),
+    ("tan",        math.tan,                           lambda x: x.tan(),      lambda x: sympy.tan(x),                      st.floats(-1.4, 1.4)),
+    ("sinh",       math.sinh,                          lambda x: x.sinh(),     lambda x: sympy.sinh(x),                     R),
+    ("cosh",       math.cosh,                          lambda x: x.cosh(),     lambda x: sympy.cosh(x),                     R),
+    ("asin",       math.asin,                          lambda x: x.asin(),     lambda x: sympy.asin(x),                     st.floats(-0.95, 0.95)),
+    ("acos",       math.acos,                          lambda x: x.acos(),     lambda x: sympy.acos(x),                     st.floats(-0.95, 0.95)),
+    ("atan",       math.atan,                          lambda x: x.atan(),     lambda x: sympy.atan(x),                     WIDE),
+    ("asinh",      math.asinh,                         lambda x: x.asinh(),    lambda x: sympy.asinh(x),                    WIDE),
+    ("acosh",      math.acosh,                         lambda x: x.acosh(),    lambda x: sympy.acosh(x),                    st.floats(1.05, 10)),
+    ("atanh",      math.atanh,                         lambda x: x.atanh(),    lambda x: sympy.atanh(x),                    st.floats(-0.95, 0.95)),
+    ("log2",       math.log2,                          lambda x: x.log2(),     lambda x: sympy.log(x, 2),                   POS),
+    ("log10",      math.log10,                         lambda x: x.log10(),    lambda x: sympy.log(x, 10),                  POS),
+    ("log1p",      math.log1p,                         lambda x: x.log1p(),    lambda x: sympy.log(1 + x),                  st.floats(-0.9, 5)),
+    ("expm1",      math.expm1,                         lambda x: x.expm1(),    lambda x: sympy.exp(x) - 1,                  st.floats(-5, 5)),
     ("square",     lambda x: x * x,                    lambda x: x.square(),   lambda x: x ** 2,                            R),
     ("2 ** x",     lambda x: 2 ** x,                   lambda x: 2 ** x,       lambda x: 2 ** x,                            R),
     ("x ** 2.5",   lambda x: x ** 2.5,                 lambda x: x ** 2.5,     lambda x: x ** sympy.Rational(5, 2),         POS),
@@ -375,6 +400,18 @@ ERRORS = [
     ("div Value 0",      lambda: Value(1) / Value(0.0),         ZeroDivisionError,  ("/", "0.0")),
     ("0 ** -1",          lambda: Value(0) ** -1,                ZeroDivisionError,  ("**", "-1")),
     ("exp 1000",         lambda: Value(1000).exp(),             OverflowError,      ("exp", "1000")),
+    ("tan inf",          lambda: Value(INF).tan(),              ValueError,         ("tan", "inf")),
+    ("sinh 1000",        lambda: Value(1000).sinh(),            OverflowError,      ("sinh", "1000")),
+    ("cosh -1000",       lambda: Value(-1000).cosh(),           OverflowError,      ("cosh", "-1000")),
+    ("asin 1.5",         lambda: Value(1.5).asin(),             ValueError,         ("asin", "1.5", "-1 <= x <= 1")),
+    ("acos -2",          lambda: Value(-2).acos(),              ValueError,         ("acos", "-2.0", "-1 <= x <= 1")),
+    ("acosh 0.5",        lambda: Value(0.5).acosh(),            ValueError,         ("acosh", "0.5", "x >= 1")),
+    ("atanh 1",          lambda: Value(1).atanh(),              ValueError,         ("atanh", "1.0", "-1 < x < 1")),
+    ("atanh -3",         lambda: Value(-3).atanh(),             ValueError,         ("atanh", "-3.0")),
+    ("log2 0",           lambda: Value(0).log2(),               ValueError,         ("log2", "0.0", "x > 0")),
+    ("log10 -1",         lambda: Value(-1).log10(),             ValueError,         ("log10", "-1.0", "x > 0")),
+    ("log1p -1",         lambda: Value(-1).log1p(),             ValueError,         ("log1p", "-1.0", "x > -1")),
+    ("expm1 1000",       lambda: Value(1000).expm1(),           OverflowError,      ("expm1", "1000")),
 ]
 
 
@@ -444,6 +481,11 @@ KINKS = [
     ("x**y at 0, y=0.5",    lambda x, y: x ** y,      (0.0, 0.5),   (INF, 0.0)),
     ("x**y at 0, y=0",      lambda x, y: x ** y,      (0.0, 0.0),   (0.0, 0.0)),
     ("x**3 at -2",          lambda x: x ** 3,         (-2.0,),      (12.0,)),
+    ("asin at 1",           lambda x: x.asin(),       (1.0,),       (INF,)),
+    ("asin at -1",          lambda x: x.asin(),       (-1.0,),      (INF,)),
+    ("acos at 1",           lambda x: x.acos(),       (1.0,),       (-INF,)),
+    ("acos at -1",          lambda x: x.acos(),       (-1.0,),      (-INF,)),
+    ("acosh at 1",          lambda x: x.acosh(),      (1.0,),       (INF,)),
 ]
 KINK_TORCH = {"leaky_relu at 0": lambda x: F.leaky_relu(x, 0.01)}
 
@@ -910,7 +952,9 @@ def test_logsumexp_of_huge_values_is_finite():
 
 ################ Calculus tools: central_difference and gradcheck
 
-SMOOTH = [UNARY_BY_NAME[n] for n in ("exp", "log", "sqrt", "tanh", "sigmoid", "softplus", "sin", "cos", "square", "neg")]
+SMOOTH = [UNARY_BY_NAME[n] for n in ("exp", "log", "sqrt", "tanh", "sigmoid", "softplus", "sin", "cos", "square", "neg",
+                                    "tan", "sinh", "cosh", "asin", "acos", "atan", "asinh", "acosh", "atanh",
+                                    "log2", "log10", "log1p", "expm1")]
 
 
 @requires_sympy
@@ -1165,6 +1209,9 @@ HESSIANS = [
     ("squash",    lambda N, x, y, z: N.tanh(x + y * z) * N.sigmoid(z - x)),
     ("sqrt",      lambda N, x, y, z: N.sqrt(x * x + y * y + z * z + 1)),
     ("pow",       lambda N, x, y, z: (x * x + 1) ** (y * y * 0.5 + 0.3) + z ** 3 + 2 ** (x * z)),
+    ("hyperbolic", lambda N, x, y, z: N.sinh(x * y) * N.cosh(z) + N.asinh(x - z) + N.acosh(y * y + 1.5) + N.atanh(N.tanh(z) * 0.5)),
+    ("circular",  lambda N, x, y, z: N.tan(N.sin(x) * 0.7) + N.asin(N.cos(y) * 0.8) * N.acos(N.sin(z) * 0.8) + N.atan(x * y * z)),
+    ("logs",      lambda N, x, y, z: N.log2(x * x + 1) * N.log10(y * y + 2) + N.log1p(z * z) - N.expm1(x * z * 0.5)),
 ]
 
 
@@ -1786,6 +1833,567 @@ def test_training_loop_reaches_full_accuracy():
         if accuracy(model, X, y) == 1.0:
             break
     assert accuracy(model, X, y) == 1.0
+
+
+################ Habits from PyTorch: backward(gradient), item, is_leaf, requires_grad_, int, round, named_parameters
+
+@pytest.fixture
+def global_random():
+    """Let a test seed the random module, and put its state back after."""
+    state = random.getstate()
+    yield random
+    random.setstate(state)
+
+
+@pytest.mark.parametrize("gradient, scale", [(None, 1.0), (2.0, 2.0), (-3, -3.0), (Fraction(1, 2), 0.5), (0.0, 0.0)])
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_backward_gradient_scales_the_seed(gradient, scale, create_graph):
+    x, y = Value(1.5), Value(-2.0)
+    out = x * x * y + y.exp()
+    out.backward(gradient, create_graph=create_graph)
+    assert close(float(x.grad), scale * 2 * 1.5 * -2.0) and close(float(y.grad), scale * (1.5 ** 2 + math.exp(-2.0)))
+    assert close(float(out.grad), scale)
+
+
+@requires_torch
+@pytest.mark.parametrize("gradient", [2.0, -0.5])
+def test_backward_gradient_matches_torch(gradient):
+    x = Value(0.7)
+    (x.sin() * x).backward(gradient)
+    t = torch.tensor(0.7, dtype=torch.float64, requires_grad=True)
+    (t.sin() * t).backward(torch.tensor(gradient, dtype=torch.float64))
+    assert close(x.grad, t.grad.item())
+
+
+def test_backward_gradient_with_create_graph_differentiates_again():
+    x = Value(0.5)
+    (x ** 3).backward(2.0, create_graph=True)           # x.grad = 2·3x², a Value
+    assert isinstance(x.grad, Value) and close(x.grad.data, 1.5)
+    assert grad(lambda a: (a ** 3).sin())(0.5) == derivative(lambda a: (a ** 3).sin())(0.5)
+
+
+@pytest.mark.parametrize("args, kwargs, parts", [
+    ((True,),       {},  ("backward", "True", "create_graph=True")),   # 0.1.0's spelling of create_graph
+    ((1.0, True),   {},  ("positional",)),                             # create_graph is keyword-only
+    (("2",),        {},  ("backward", "'2'")),
+    ((None,),       {"gradient": 1.0}, ("gradient",)),
+])
+def test_backward_bad_gradient_raises_type_error(args, kwargs, parts):
+    x = Value(2.0)
+    with pytest.raises(TypeError, match=names(*parts)):
+        (x * x).backward(*args, **kwargs)
+
+
+def test_item_is_the_float():
+    x = Value(3)
+    assert type(x.item()) is float and x.item() == 3.0
+    assert (x * 2).item() == 6.0
+
+
+def _is_leaf_cases(N):
+    """(name, tensor-or-Value) pairs built the same way in this library (N = ts) and in torch."""
+    leaf, const = N.tensor(2.0, requires_grad=True), N.tensor(3.0, requires_grad=False)
+    with N.no_grad():
+        made_in_no_grad = leaf * leaf
+    return [("leaf", leaf), ("constant", const), ("op result", leaf * const), ("op on constants", const * const),
+            ("made under no_grad", made_in_no_grad), ("detached", (leaf * leaf).detach())]
+
+
+LIB = SimpleNamespace(tensor=lambda x, requires_grad: Value(x, requires_grad=requires_grad), no_grad=no_grad)
+IS_LEAF = {"leaf": True, "constant": True, "op result": False, "op on constants": True,
+           "made under no_grad": True, "detached": True}
+
+
+def test_is_leaf_as_in_pytorch():
+    for name, v in _is_leaf_cases(LIB):
+        assert v.is_leaf is IS_LEAF[name], name
+    with pytest.raises(AttributeError):
+        Value(1.0).is_leaf = False                     # a property, as in PyTorch
+
+
+@requires_torch
+def test_is_leaf_matches_torch():
+    T = SimpleNamespace(tensor=lambda x, requires_grad: torch.tensor(x, dtype=torch.float64, requires_grad=requires_grad),
+                        no_grad=torch.no_grad)
+    assert {n: t.is_leaf for n, t in _is_leaf_cases(T)} == IS_LEAF
+
+
+def test_requires_grad_in_place_returns_the_value():
+    x = Value(2.0, requires_grad=False)
+    assert x.requires_grad_() is x and x.requires_grad
+    y = x * x
+    assert y.requires_grad and not y.is_leaf
+    y.backward()
+    assert x.grad == 4.0
+    assert x.requires_grad_(False) is x and not x.requires_grad
+    assert (x * x).is_leaf and not (x * x).requires_grad  # a constant now: no graph recorded
+    assert y.requires_grad_(True) is y                    # a non-leaf already requires grad: allowed
+
+
+def test_requires_grad_false_on_a_non_leaf_raises():
+    x = Value(2.0)
+    y = x * x
+    with pytest.raises(RuntimeError, match=names("requires_grad_", "leaf", "detach")):
+        y.requires_grad_(False)
+    assert y.requires_grad
+    if torch is not None:                                 # PyTorch refuses it too
+        t = torch.tensor(2.0, requires_grad=True)
+        with pytest.raises(RuntimeError):
+            (t * t).requires_grad_(False)
+
+
+@pytest.mark.parametrize("x", [2.7, -2.7, 2.5, 3.5, -0.4, 1234.5678, 1e20, 0.0])
+def test_int_and_round_as_for_the_float(x):
+    v = Value(x) * 1.0                                    # an op's result too, not only a leaf
+    for got, expected in [(int(v), int(x)), (round(v), round(x)), (round(v, 2), round(x, 2)), (round(v, -1), round(x, -1))]:
+        assert type(got) is type(expected) and got == expected
+
+
+@pytest.mark.parametrize("x, error", [(NAN, ValueError), (INF, OverflowError)])
+def test_int_of_nan_and_inf_raise_as_for_the_float(x, error):
+    with pytest.raises(error):
+        int(Value(x))
+
+
+def _at(state, name):
+    """Follow a named_parameters name such as "layers.0.weight[3][1]" into a state_dict."""
+    key, *indices = re.split(r"\[", name)
+    node = state[key]
+    for i in indices:
+        node = node[int(i.rstrip("]"))]
+    return node
+
+
+@pytest.mark.parametrize("make, some_names", [
+    (lambda: ts.Neuron(3, seed=0),          ["weight[0]", "weight[2]", "bias"]),
+    (lambda: ts.Layer(2, 3, seed=0),        ["weight[0][0]", "weight[2][1]", "bias[2]"]),
+    (lambda: MLP(2, [4, 3, 1], seed=0),     ["layers.0.weight[3][1]", "layers.1.bias[2]", "layers.2.weight[0][2]"]),
+])
+def test_named_parameters_are_named_as_in_state_dict(make, some_names):
+    model = make()
+    named = list(model.named_parameters())
+    assert [p for _, p in named] == model.parameters()  # the same Values in the same order
+    names_ = [n for n, _ in named]
+    assert len(set(names_)) == len(names_) and set(some_names) <= set(names_)
+    state = model.state_dict()
+    assert {re.split(r"\[", n)[0] for n in names_} == set(state)
+    for name, p in named:
+        assert _at(state, name) == p.data
+    p = dict(named)[some_names[-1]]                     # the name finds the Value that load_state_dict sets
+    state = json.loads(json.dumps(state))
+    node = state[re.split(r"\[", some_names[-1])[0]]
+    path = [int(i.rstrip("]")) for i in re.split(r"\[", some_names[-1])[1:]]
+    for i in path[:-1]:
+        node = node[i]
+    if path:
+        node[path[-1]] = 42.0
+    else:
+        state[some_names[-1]] = 42.0
+    model.load_state_dict(state)
+    assert p.data == 42.0
+
+
+class MulSaved(ScalarFunction):
+    """x·y, its backward reading the inputs back with PyTorch's ctx.saved_tensors."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, d_out):
+        x, y = ctx.saved_tensors
+        return y * d_out, x * d_out
+
+
+class ExpSaved(ScalarFunction):
+    """e^x, saving one value: saved_tensors is still a tuple, saved_values the value itself."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(math.exp(x))
+        return math.exp(x)
+
+    @staticmethod
+    def backward(ctx, d_out):
+        (e,) = ctx.saved_tensors
+        assert ctx.saved_values == e
+        return e * d_out
+
+
+def test_saved_tensors_is_always_a_tuple():
+    x, y = Value(2.0), Value(-3.0)
+    MulSaved.apply(x, y).backward()
+    assert (x.grad, y.grad) == (-3.0, 2.0)
+    ExpSaved.apply(x).backward()
+    assert close(x.grad, -3.0 + math.exp(2.0))
+    ctx = ts.Context()
+    assert ctx.saved_tensors == ()
+    ctx.save_for_backward(1.5)
+    assert ctx.saved_tensors == (1.5,) and ctx.saved_values == 1.5
+
+
+################ Habits from micrograd: nonlin=, its init, random.seed(), and its demo run unchanged
+
+@pytest.mark.parametrize("make, activations", [
+    (lambda: ts.Neuron(3, nonlin=False, seed=0),           ["none"]),
+    (lambda: ts.Neuron(3, nonlin=True, seed=0),            ["relu"]),
+    (lambda: ts.Layer(3, 2, nonlin=False, seed=0),         ["none", "none"]),
+    (lambda: MLP(3, [4, 4, 1], nonlin=False, seed=0),      ["none"] * 9),
+    (lambda: MLP(3, [4, 4, 1], nonlin=True, seed=0),       ["relu"] * 8 + ["none"]),
+    (lambda: MLP(3, [4, 4, 1], seed=0),                    ["relu"] * 8 + ["none"]),   # micrograd's MLP
+])
+def test_nonlin_is_micrograds_activation_switch(make, activations):
+    model = make()
+    neurons = [model] if isinstance(model, ts.Neuron) else \
+              model.neurons if isinstance(model, ts.Layer) else [n for layer in model.layers for n in layer.neurons]
+    assert [n.activation for n in neurons] == activations
+    assert [n.nonlin for n in neurons] == [a != "none" for a in activations]
+    x = [0.3, -1.2, 2.0]
+    for n in neurons[:1]:                               # the neuron computes what its activation says
+        z = sum(w.data * xi for w, xi in zip(n.w, x)) + n.b.data
+        assert close(n(x).data, max(z, 0.0) if n.nonlin else z, 1e-12, 1e-15)
+
+
+@pytest.mark.parametrize("make, error, parts", [
+    (lambda: ts.Neuron(2, nonlin="yes"),                 TypeError,  ("Neuron", "nonlin", "'yes'")),
+    (lambda: ts.Layer(2, 2, "tanh", nonlin=True),        ValueError, ("Layer", "'tanh'", "nonlin")),
+    (lambda: MLP(2, [2, 1], nonlin=1),                   TypeError,  ("MLP", "nonlin", "1")),
+    (lambda: MLP(2, [2, 1], init="xavier"),              ValueError, ("init", "'xavier'", "micrograd")),
+    (lambda: make_moons(50, n_samples=60),               ValueError, ("make_moons", "50", "60")),
+])
+def test_micrograd_keywords_bad_arguments(make, error, parts):
+    with pytest.raises(error, match=names(*parts)):
+        make()
+
+
+def test_micrograd_init_draws_as_micrograd_does(global_random):
+    """micrograd's Neuron: w from random.uniform(-1, 1), one per input, bias 0, neurons and layers in order."""
+    random.seed(1337)
+    model = MLP(2, [16, 16, 1], init="micrograd")
+    rng = random.Random(1337)
+    expected = []
+    for nin, nout in [(2, 16), (16, 16), (16, 1)]:
+        for _ in range(nout):
+            expected += [rng.uniform(-1, 1) for _ in range(nin)] + [0.0]
+    assert [p.data for p in model.parameters()] == expected
+
+
+def test_pytorch_init_is_the_default():
+    model = MLP(4, [9, 1], seed=2)
+    for layer, nin in zip(model.layers, (4, 9)):
+        ps = [p.data for n in layer.neurons for p in n.parameters()]
+        assert all(abs(p) <= 1 / math.sqrt(nin) for p in ps)
+        assert max(abs(p) for p in ps) > 0.5 / math.sqrt(nin) and any(n.b.data != 0.0 for n in layer.neurons)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: [p.data for p in MLP(2, [3, 1]).parameters()],
+    lambda: [p.data for p in MLP(2, [3, 1], init="micrograd").parameters()],
+    lambda: [p.data for p in ts.Layer(2, 3).parameters()] + [p.data for p in ts.Neuron(2).parameters()],
+    lambda: make_moons(20),
+    lambda: make_moons(n_samples=20, noise=0.2),
+    lambda: make_linear(10),
+], ids=["MLP", "MLP micrograd init", "Layer and Neuron", "make_moons", "make_moons n_samples", "make_linear"])
+def test_without_seed_random_seed_repeats_the_draws(make, global_random):
+    random.seed(1337)
+    first = make()
+    random.seed(1337)
+    assert make() == first
+    random.seed(1338)
+    assert make() != first
+
+
+def test_a_seed_ignores_the_global_state(global_random):
+    random.seed(1)
+    a = [p.data for p in MLP(2, [3, 1], seed=5).parameters()], make_moons(10, seed=5), make_linear(5, seed=5)
+    random.seed(2)
+    b = [p.data for p in MLP(2, [3, 1], seed=5).parameters()], make_moons(10, seed=5), make_linear(5, seed=5)
+    assert a == b
+    assert make_moons(n_samples=10, seed=5) == make_moons(10, seed=5)
+
+
+# micrograd's demo notebook (demo.ipynb in karpathy/micrograd), its code written out:
+# only the imports differ. scikit-learn's make_moons returns numpy arrays, which the demo
+# computes with (y*2 - 1); ours returns lists, so the import cell wraps it in np.array.
+MICROGRAD_IMPORTS = """
+import random
+import numpy as np
+from tinygrad_scalar import Value, Neuron, Layer, MLP as _MLP, make_moons as _make_moons
+
+def make_moons(**kwargs):                     # scikit-learn's return types
+    X, y = _make_moons(**kwargs)
+    return np.array(X), np.array(y)
+
+def MLP(nin, nouts):                          # micrograd's initialisation
+    return _MLP(nin, nouts, init="micrograd")
+"""
+
+MICROGRAD_DEMO = """
+np.random.seed(1337)
+random.seed(1337)
+
+X, y = make_moons(n_samples=100, noise=0.1)
+y = y*2 - 1
+
+model = MLP(2, [16, 16, 1])
+print(model)
+print("number of parameters", len(model.parameters()))
+
+def loss(batch_size=None):
+    if batch_size is None:
+        Xb, yb = X, y
+    else:
+        ri = np.random.permutation(X.shape[0])[:batch_size]
+        Xb, yb = X[ri], y[ri]
+    inputs = [list(map(Value, xrow)) for xrow in Xb]
+    scores = list(map(model, inputs))
+    losses = [(1 + -yi*scorei).relu() for yi, scorei in zip(yb, scores)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    alpha = 1e-4
+    reg_loss = alpha * sum((p*p for p in model.parameters()))
+    total_loss = data_loss + reg_loss
+    accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(yb, scores)]
+    return total_loss, sum(accuracy) / len(accuracy)
+
+total_loss, acc = loss()
+print(total_loss, acc)
+
+for k in range(100):
+    total_loss, acc = loss()
+    model.zero_grad()
+    total_loss.backward()
+    learning_rate = 1.0 - 0.9*k/100
+    for p in model.parameters():
+        p.data -= learning_rate * p.grad
+    if k % 1 == 0:
+        print(f"step {k} loss {total_loss.data}, accuracy {acc*100}%")
+"""
+
+
+def test_micrograds_demo_runs_unchanged_and_reaches_full_accuracy(capsys, global_random):
+    need("numpy")
+    exec(compile(MICROGRAD_IMPORTS + MICROGRAD_DEMO, "<micrograd demo>", "exec"), {"__name__": "demo"})
+    lines = capsys.readouterr().out.splitlines()
+    assert "number of parameters 337" in lines
+    steps = [line for line in lines if line.startswith("step ")]
+    assert len(steps) == 100 and steps[-1].startswith("step 99 ")
+    assert steps[-1].endswith("accuracy 100.0%"), steps[-1]
+    assert float(steps[-1].split()[3].rstrip(",")) < float(steps[0].split()[3].rstrip(","))
+
+
+################ Where it runs: a notebook cell, progress, ASCII terminals, the command line, packaging
+
+SOURCE = Path(ts.__file__)
+
+
+@pytest.mark.parametrize("namespace, argv", [
+    ({"__name__": "__main__", "get_ipython": lambda: None}, ["/env/ipykernel_launcher.py", "-f", "/run/kernel.json"]),
+    ({"__name__": "__main__", "__file__": str(SOURCE)},      ["/env/ipykernel_launcher.py", "-f", "/run/kernel.json"]),
+    ({"__name__": "__main__"},                               [""]),                       # the python REPL
+    ({"__name__": "__main__"},                               [str(SOURCE)]),              # exec(open(file).read())
+], ids=["jupyter cell", "cell with a __file__", "REPL", "exec without __file__"])
+def test_pasted_source_defines_everything_and_trains_nothing(namespace, argv, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", argv)
+    exec(compile(SOURCE.read_text(encoding="utf-8"), "<cell>", "exec"), namespace)
+    assert capsys.readouterr().out == ""
+    assert all(name in namespace for name in ts.__all__ + ["main", "train_moons"])
+    x = namespace["Value"](2.0)
+    (x * x).backward()
+    assert x.grad == 4.0
+
+
+def test_source_run_as_the_program_runs_the_demo(monkeypatch, capsys):
+    """The same exec with this file as sys.argv[0] and __file__, as python tinygrad_scalar.py does it."""
+    monkeypatch.setattr(sys, "argv", [str(SOURCE), "--steps", "0"])
+    exec(compile(SOURCE.read_text(encoding="utf-8"), str(SOURCE), "exec"),
+         {"__name__": "__main__", "__file__": str(SOURCE)})
+    assert "training accuracy" in capsys.readouterr().out
+
+
+def test_pasted_into_a_real_kernel_cell_trains_nothing():
+    nbformat = need("nbformat")
+    nbclient = need("nbclient")
+    need("ipykernel")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(SOURCE.read_text(encoding="utf-8")),
+                nbformat.v4.new_code_cell("x = Value(2.0)\n(x * x).backward()\nprint('grad', x.grad)")]
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    assert nb.cells[0].outputs == []
+    assert [o.get("text") for o in nb.cells[1].outputs] == ["grad 4.0\n"]
+
+
+def run_program(*args, env=None, module=False):
+    """Run this file as a program in a subprocess; return the CompletedProcess (bytes out)."""
+    target = ["-m", "tinygrad_scalar"] if module else [str(SOURCE)]
+    return subprocess.run([sys.executable, *target, *args], cwd=SOURCE.parent, capture_output=True, timeout=300,
+                          env={**os.environ, **(env or {})})
+
+
+@pytest.mark.parametrize("module", [False, True], ids=["python file", "python -m"])
+def test_main_runs_on_an_ascii_only_terminal_and_piped_prints_few_lines(module):
+    result = run_program("--steps", "30", env={"PYTHONIOENCODING": "ascii"}, module=module)
+    assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
+    out = result.stdout.decode("ascii")                  # raises if anything is not ASCII
+    assert "df/dx1" in out and "training accuracy" in out
+    steps = [line for line in out.splitlines() if line.startswith("step ")]
+    assert "\r" not in out and 3 <= len(steps) <= 12 and steps[-1].startswith("step ")
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_main_on_a_real_terminal_redraws_one_line():
+    leader, follower = os.openpty()
+    try:
+        proc = subprocess.Popen([sys.executable, str(SOURCE), "--steps", "5"], cwd=SOURCE.parent,
+                                stdout=follower, stderr=subprocess.PIPE)
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:                              # Linux: EIO once the program has closed it
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert proc.wait(timeout=300) == 0, proc.stderr.read()
+        proc.stderr.close()
+    finally:
+        os.close(leader)
+    out = b"".join(chunks).decode().replace("\r\n", "\n")   # the terminal turns each \n into \r\n
+    bar = out[out.index("\rstep "):out.index("training accuracy")]
+    assert bar.count("\rstep ") >= 2 and bar.count("\n") == 1 and bar.endswith("\n")   # one line, redrawn
+
+
+def test_help_says_what_the_main_job_does():
+    result = run_program("--help", module=True)
+    out = result.stdout.decode()
+    assert result.returncode == 0
+    for part in ("central difference", "MLP(2, [16, 16, 1])", "two-moons", "--steps N"):
+        assert part in out, part
+
+
+@pytest.mark.parametrize("args", [("--steps", "-1"), ("--steps", "many"), ("--stepz", "3")])
+def test_bad_command_line_exits_with_a_usage_message(args):
+    result = run_program(*args, module=True)
+    assert result.returncode == 2 and b"--steps" in result.stderr
+
+
+class FakeStdout(io.StringIO):
+    """A stdout that says it is, or is not, a terminal."""
+
+    def __init__(self, tty):
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self):
+        return self.tty
+
+
+@pytest.fixture
+def no_tqdm(monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm", None)     # import tqdm.auto raises ImportError
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+
+
+def test_progress_on_a_terminal_is_one_line_redrawn(monkeypatch, no_tqdm):
+    out = FakeStdout(tty=True)
+    monkeypatch.setattr(sys, "stdout", out)
+    result = ts.train_moons(steps=25, n=20, seed=1)
+    text = out.getvalue()
+    assert text.count("\n") == 1 and text.endswith("\n")
+    assert text.count("\r") == len(result.losses) and f"step {len(result.losses) - 1:2d}/25" in text
+
+
+def test_progress_piped_is_a_few_plain_lines(monkeypatch, no_tqdm):
+    out = FakeStdout(tty=False)
+    monkeypatch.setattr(sys, "stdout", out)
+    result = ts.train_moons(steps=100, n=30, seed=2)
+    lines = out.getvalue().splitlines()
+    assert "\r" not in out.getvalue() and 2 <= len(lines) <= 12
+    last = len(result.losses) - 1
+    assert lines[0].startswith("step   0/100") and lines[-1].startswith(f"step {last:3d}/100")
+
+
+def test_progress_off_prints_nothing(monkeypatch, no_tqdm):
+    out = FakeStdout(tty=True)
+    monkeypatch.setattr(sys, "stdout", out)
+    ts.train_moons(steps=5, n=10, seed=1, progress=False)
+    assert out.getvalue() == ""
+
+
+def test_progress_uses_tqdm_auto_when_installed(monkeypatch):
+    bars = []
+
+    class FakeTqdm:
+        def __init__(self, total, **kwargs):
+            self.total, self.n, self.closed, self.postfix = total, 0, False, {}
+            bars.append(self)
+
+        def update(self, n):
+            self.n += n
+
+        def set_postfix(self, refresh=True, **kwargs):
+            self.postfix = kwargs
+
+        def close(self):
+            self.closed = True
+    monkeypatch.setitem(sys.modules, "tqdm", SimpleNamespace())
+    monkeypatch.setitem(sys.modules, "tqdm.auto", SimpleNamespace(tqdm=FakeTqdm))
+    result = ts.train_moons(steps=12, n=10, seed=1)
+    (bar,) = bars
+    assert bar.total == 12 and bar.n == len(result.losses) - 1 and bar.closed
+    assert bar.postfix["accuracy"] == f"{result.accuracy:.0%}"
+    bars.clear()
+    ts.train_moons(steps=3, n=10, seed=1, progress=False)
+    assert bars == []
+
+
+def test_train_moons_returns_per_step_loss_and_accuracy():
+    result = ts.train_moons(steps=40, n=30, seed=4, progress=False)
+    model, accuracy = result                            # unpacks as in 0.1.0
+    assert result.model is model and result.accuracy == accuracy
+    assert len(result.losses) == len(result.accuracies) and 1 <= len(result.losses) <= 41
+    assert result.accuracies[-1] == accuracy and all(type(x) is float for x in result.losses)
+    X, y = make_moons(30, 0.1, seed=4)                 # the last loss is the returned model's
+    labels = [2 * t - 1 for t in y]
+    scores = [model(x) for x in X]
+    loss = hinge_loss(scores, labels) + 1e-4 * vsum(p * p for p in model.parameters())
+    assert close(result.losses[-1], loss.data, 1e-12)
+    assert accuracy == sum((s.data > 0) == (t > 0) for s, t in zip(scores, labels)) / 30
+    assert result.losses[-1] < result.losses[0]
+
+
+@pytest.mark.parametrize("steps", [-1, 2.5, True, "10"])
+def test_train_moons_rejects_bad_steps(steps):
+    with pytest.raises(ValueError, match=names("train_moons", "steps", repr(steps))):
+        ts.train_moons(steps=steps, progress=False)
+
+
+def read_pyproject():
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from Python 3.11")
+    return tomllib.loads((SOURCE.parent / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def test_pyproject_license_classifiers_and_extras():
+    project = read_pyproject()["project"]
+    assert project["license"] == "MIT" and project["license-files"] == ["LICENSE"]
+    assert not [c for c in project["classifiers"] if c.startswith("License ::")]   # SPDX replaces them
+    versions = {c.rsplit(" ", 1)[1] for c in project["classifiers"] if re.fullmatch(r".*:: 3\.\d+", c)}
+    assert versions == {"3.9", "3.10", "3.11", "3.12", "3.13"}
+    notebook = {re.split(r"[<>=]", r)[0] for r in project["optional-dependencies"]["notebook"]}
+    assert {"graphviz", "matplotlib", "ipykernel", "notebook"} <= notebook
+    requires = read_pyproject()["build-system"]["requires"]
+    assert any(re.fullmatch(r"setuptools>=(7[7-9]|[89]\d|\d{3,})(\.\d+)*", r) for r in requires)
+
+
+def test_changelog_has_the_version_policy_and_this_version():
+    text = (SOURCE.parent / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert "## Version policy" in text and "MAJOR" in text and "PATCH" in text
+    headings = re.findall(r"^## (\d+\.\d+\.\d+)", text, flags=re.M)
+    assert headings[0] == ts.__version__ and "0.1.0" in headings
+    assert ts.__version__ == "0.2.0"
 
 
 ################ Edge cases from review: transforms under no_grad, sums with inf, arguments of nn and losses

@@ -19,12 +19,16 @@ hessian), custom functions, neural networks and optimizers, jit, drawing, and
 the demo.
 """
 
+import argparse
+import collections
 import functools
 import gc
 import math
 import numbers
 import operator
+import os
 import random
+import sys
 import threading
 
 __version__ = "0.2.0"
@@ -221,6 +225,84 @@ class Value:
             return (-g * _sin(x),)                       # d cos x/dx = -sin x
         return _node(_math(math.cos, a.data, "cos", "finite x"), (a,), "cos", _backward)
 
+    def tan(a):
+        """tan x"""
+        def _backward(g, x=a.data):
+            return (g / _cos(x) ** 2,)                   # d tan x/dx = 1/cos²x
+        return _node(_math(math.tan, a.data, "tan", "finite x"), (a,), "tan", _backward)
+
+    def sinh(a):
+        """sinh x"""
+        def _backward(g, x=a.data):
+            return (g * _cosh(x),)                       # d sinh x/dx = cosh x
+        return _node(_math(math.sinh, a.data, "sinh"), (a,), "sinh", _backward)
+
+    def cosh(a):
+        """cosh x"""
+        def _backward(g, x=a.data):
+            return (g * _sinh(x),)                       # d cosh x/dx = sinh x
+        return _node(_math(math.cosh, a.data, "cosh"), (a,), "cosh", _backward)
+
+    def asin(a):
+        """arcsin x, for -1 ≤ x ≤ 1"""
+        def _backward(g, x=a.data):
+            return (_over(g, _sqrt((1 - x) * (1 + x))),) # d asin x/dx = 1/√(1-x²), +inf at ±1
+        return _node(_math(math.asin, a.data, "asin", "-1 <= x <= 1"), (a,), "asin", _backward)
+
+    def acos(a):
+        """arccos x, for -1 ≤ x ≤ 1"""
+        def _backward(g, x=a.data):
+            return (_over(-g, _sqrt((1 - x) * (1 + x))),)  # d acos x/dx = -1/√(1-x²), -inf at ±1
+        return _node(_math(math.acos, a.data, "acos", "-1 <= x <= 1"), (a,), "acos", _backward)
+
+    def atan(a):
+        """arctan x"""
+        def _backward(g, x=a.data):
+            return (g / (1 + x * x),)                    # d atan x/dx = 1/(1+x²)
+        return _node(_math(math.atan, a.data, "atan"), (a,), "atan", _backward)
+
+    def asinh(a):
+        """arsinh x"""
+        def _backward(g, x=a.data):
+            return (g / _sqrt(x * x + 1),)               # d asinh x/dx = 1/√(x²+1)
+        return _node(_math(math.asinh, a.data, "asinh"), (a,), "asinh", _backward)
+
+    def acosh(a):
+        """arcosh x, for x ≥ 1"""
+        def _backward(g, x=a.data):
+            return (_over(g, _sqrt((x - 1) * (x + 1))),) # d acosh x/dx = 1/√(x²-1), +inf at 1
+        return _node(_math(math.acosh, a.data, "acosh", "x >= 1"), (a,), "acosh", _backward)
+
+    def atanh(a):
+        """artanh x, for -1 < x < 1"""
+        def _backward(g, x=a.data):
+            return (g / ((1 - x) * (1 + x)),)            # d atanh x/dx = 1/(1-x²)
+        return _node(_math(math.atanh, a.data, "atanh", "-1 < x < 1"), (a,), "atanh", _backward)
+
+    def log2(a):
+        """log₂ x, for x > 0"""
+        def _backward(g, x=a.data):
+            return (g / (x * math.log(2.0)),)            # d log₂x/dx = 1/(x ln 2)
+        return _node(_math(math.log2, a.data, "log2", "x > 0"), (a,), "log2", _backward)
+
+    def log10(a):
+        """log₁₀ x, for x > 0"""
+        def _backward(g, x=a.data):
+            return (g / (x * math.log(10.0)),)           # d log₁₀x/dx = 1/(x ln 10)
+        return _node(_math(math.log10, a.data, "log10", "x > 0"), (a,), "log10", _backward)
+
+    def log1p(a):
+        """ln(1 + x), for x > -1, exact for tiny x"""
+        def _backward(g, x=a.data):
+            return (g / (1 + x),)                        # d ln(1+x)/dx = 1/(1+x)
+        return _node(_math(math.log1p, a.data, "log1p", "x > -1"), (a,), "log1p", _backward)
+
+    def expm1(a):
+        """e^x - 1, exact for tiny x"""
+        def _backward(g, x=a.data):
+            return (g * _exp(x),)                        # d(e^x - 1)/dx = e^x
+        return _node(_math(math.expm1, a.data, "expm1"), (a,), "expm1", _backward)
+
     # ---------------- derived ops: algebra on the primitives
 
     def square(a):
@@ -247,6 +329,9 @@ class Value:
         if not self.requires_grad:
             raise RuntimeError(f"backward: {self!r} is a constant (requires_grad=False); "
                                f"no gradient can flow from it")
+        if isinstance(gradient, bool):              # backward(True) meant create_graph before 0.2.0
+            raise TypeError(f"backward: gradient must be a number, got {gradient!r}; "
+                            f"create_graph is keyword-only: backward(create_graph=True)")
         seed = 1.0 if gradient is None else _value(gradient, "backward").data
         order = _backward_order([self])             # self first; each node before its parents
         for v in order:                             # gradients in between are recomputed, never compounded
@@ -286,6 +371,31 @@ class Value:
 
     def __format__(self, spec):
         return format(self.data, spec)
+
+    # PyTorch's names for the same things, so its habits work here too.
+    def __int__(self):
+        return int(self.data)
+
+    def __round__(self, ndigits=None):
+        """round(v) is an int and round(v, n) a float, as for the number itself (no graph)."""
+        return round(self.data, ndigits)
+
+    def item(self):
+        """The number, as a Python float (PyTorch's name for .data)."""
+        return self.data
+
+    @property
+    def is_leaf(self):
+        """True unless an op that something learns from made this Value (PyTorch's meaning)."""
+        return self._a is None
+
+    def requires_grad_(self, requires_grad=True):
+        """Set requires_grad in place and return self; only a leaf can stop requiring grad, as in PyTorch."""
+        if not requires_grad and self._a is not None:
+            raise RuntimeError(f"requires_grad_: {self!r} was made by an op ({self._op}); only a leaf "
+                               f"can stop requiring grad: use detach() for a constant copy")
+        self.requires_grad = bool(requires_grad)
+        return self
 
 
 def _node(data, parents, op, backward):
@@ -398,6 +508,8 @@ def _sqrt(x):     return math.sqrt(x) if x.__class__ is float else x.sqrt()
 def _tanh(x):     return math.tanh(x) if x.__class__ is float else x.tanh()
 def _sin(x):      return math.sin(x) if x.__class__ is float else x.sin()
 def _cos(x):      return math.cos(x) if x.__class__ is float else x.cos()
+def _sinh(x):     return math.sinh(x) if x.__class__ is float else x.sinh()
+def _cosh(x):     return math.cosh(x) if x.__class__ is float else x.cosh()
 
 
 def _sigmoid(x):
@@ -847,6 +959,11 @@ class Context:
         """The saved values: the value itself if one was saved (x = ctx.saved_values), else a tuple."""
         return self._saved[0] if len(self._saved) == 1 else self._saved
 
+    @property
+    def saved_tensors(self):
+        """The saved values, always as a tuple (PyTorch's name)."""
+        return tuple(self._saved)
+
     def __repr__(self):
         return f"Context(saved_values={self._saved!r})"
 
@@ -912,7 +1029,10 @@ def _checked_gradients(cls, grads, n):
 ################ Neural networks: Neuron, Layer, MLP, and their parameters
 
 def _rng(seed):
-    """Return a random.Random from a seed, a Random, or None (a fresh unseeded one)."""
+    """Return what to draw from: a Random as given, a new Random(seed), or for None the random
+    module itself, so random.seed(1337) beforehand makes the draws repeat (micrograd's habit)."""
+    if seed is None or seed is random:
+        return random
     return seed if isinstance(seed, random.Random) else random.Random(seed)
 
 
@@ -960,6 +1080,13 @@ class Module:
         """The parameters in state_dict()'s shape: a dict of Values and lists of them."""
         return {"parameters": self.parameters()}
 
+    def named_parameters(self):
+        """Yield (name, Value) in parameters() order; a name is the Value's place in state_dict():
+        "layers.0.weight[3][1]" is state_dict()["layers.0.weight"][3][1]."""
+        names = {id(p): name for key, tree in self._named().items() for name, p in _paths(tree, key)}
+        for p in self.parameters():
+            yield names[id(p)], p
+
     def state_dict(self):
         """Return the parameters as plain, JSON-serialisable data, named as in PyTorch."""
         return _map_tree(lambda p: p.data, self._named())
@@ -979,6 +1106,15 @@ def _map_tree(fn, tree):
     if isinstance(tree, list):
         return [_map_tree(fn, v) for v in tree]
     return fn(tree)
+
+
+def _paths(tree, name):
+    """Yield (name[i][j]..., Value) for every Value in a tree of lists."""
+    if isinstance(tree, list):
+        for i, t in enumerate(tree):
+            yield from _paths(t, f"{name}[{i}]")
+    else:
+        yield name, tree
 
 
 def _flatten(tree, shape):
@@ -1021,21 +1157,45 @@ def _as_inputs(x, nin, where):
     return _values(x, where)
 
 
-class Neuron(Module):
-    """act(w·x + b): one weight per input, a bias, and an activation."""
+def _activation(activation, nonlin, where):
+    """Return the activation's name, reading micrograd's nonlin=True/False as "relu"/"none"."""
+    if nonlin is not None:
+        if not isinstance(nonlin, bool):
+            raise TypeError(f"{where}: nonlin must be True (ReLU) or False (linear), got {nonlin!r}")
+        if activation != "relu":
+            raise ValueError(f"{where}: give activation={activation!r} or nonlin={nonlin!r}, not both")
+        activation = "relu" if nonlin else "none"
+    if activation not in _ACTIVATIONS:
+        raise ValueError(f"{where}: activation must be one of 'relu', 'tanh', 'sigmoid', 'none'; "
+                         f"got {activation!r}")
+    return activation if activation not in (None, "linear") else "none"
 
-    def __init__(self, nin, activation="relu", seed=None):
+
+class Neuron(Module):
+    """act(w·x + b): one weight per input, a bias, and an activation.
+
+    Without seed the weights come from the random module (random.seed() repeats them).
+    init="pytorch" draws w and b from uniform(±1/√nin) as nn.Linear does; init="micrograd"
+    draws w from uniform(-1, 1) and sets b = 0. nonlin=True/False is micrograd's spelling
+    of activation="relu"/"none".
+    """
+
+    def __init__(self, nin, activation="relu", seed=None, *, nonlin=None, init="pytorch"):
         if not isinstance(nin, int) or nin < 1:
             raise ValueError(f"Neuron: nin must be a positive int, got {nin!r}")
-        if activation not in _ACTIVATIONS:
-            raise ValueError(f"Neuron: activation must be one of 'relu', 'tanh', 'sigmoid', 'none'; "
-                             f"got {activation!r}")
+        self.activation = _activation(activation, nonlin, "Neuron")
+        if init not in ("pytorch", "micrograd"):
+            raise ValueError(f"Neuron: init must be 'pytorch' or 'micrograd', got {init!r}")
         rng = _rng(seed)
-        bound = 1.0 / math.sqrt(nin)   # PyTorch's nn.Linear initialisation
+        bound = 1.0 if init == "micrograd" else 1.0 / math.sqrt(nin)
         self.w = [Value(rng.uniform(-bound, bound)) for _ in range(nin)]
-        self.b = Value(rng.uniform(-bound, bound))
-        self.activation = activation if activation not in (None, "linear") else "none"
-        self._act = _ACTIVATIONS[activation]
+        self.b = Value(0.0 if init == "micrograd" else rng.uniform(-bound, bound))
+        self._act = _ACTIVATIONS[self.activation]
+
+    @property
+    def nonlin(self):
+        """micrograd's name: whether an activation follows w·x + b."""
+        return self.activation != "none"
 
     def forward(self, x):
         return self._apply(_as_inputs(x, len(self.w), "Neuron"))
@@ -1057,11 +1217,12 @@ class Neuron(Module):
 class Layer(Module):
     """nout neurons side by side, all reading the same nin inputs."""
 
-    def __init__(self, nin, nout, activation="relu", seed=None):
+    def __init__(self, nin, nout, activation="relu", seed=None, *, nonlin=None, init="pytorch"):
         if not isinstance(nout, int) or nout < 1:
             raise ValueError(f"Layer: nout must be a positive int, got {nout!r}")
+        activation = _activation(activation, nonlin, "Layer")
         rng = _rng(seed)
-        self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
+        self.neurons = [Neuron(nin, activation, rng, init=init) for _ in range(nout)]
 
     def forward(self, x):
         out = self._apply(_as_inputs(x, len(self.neurons[0].w), "Layer"))
@@ -1083,17 +1244,19 @@ class Layer(Module):
 class MLP(Module):
     """A multi-layer perceptron: MLP(2, [16, 16, 1]) maps 2 inputs through two hidden layers to 1 output.
 
-    Hidden layers use the activation; the last layer is linear.
+    Hidden layers use the activation (nonlin=False: none); the last layer is linear, as in
+    micrograd. seed and init as for Neuron.
     """
 
-    def __init__(self, nin, nouts, activation="relu", seed=None):
+    def __init__(self, nin, nouts, activation="relu", seed=None, *, nonlin=None, init="pytorch"):
         if not isinstance(nouts, (list, tuple)) or not nouts:
             raise TypeError(f"MLP: nouts must be a list of layer widths such as [16, 16, 1], got {nouts!r}")
         nouts = list(nouts)
+        activation = _activation(activation, nonlin, "MLP")
         rng = _rng(seed)
         sizes = [nin] + nouts
-        self.layers = [Layer(sizes[i], sizes[i + 1], activation if i < len(nouts) - 1 else "none", rng)
-                       for i in range(len(nouts))]
+        self.layers = [Layer(sizes[i], sizes[i + 1], activation if i < len(nouts) - 1 else "none", rng,
+                             init=init) for i in range(len(nouts))]
 
     def forward(self, x):
         xs = _as_inputs(x, len(self.layers[0].neurons[0].w), "MLP")
@@ -1254,8 +1417,15 @@ def cross_entropy(logits, target):
 
 ################ Data for demos and tests, in pure Python
 
-def make_moons(n=100, noise=0.1, seed=None):
-    """Return (X, y): n points on two interleaving half circles, labels 0 and 1 (as scikit-learn's)."""
+def make_moons(n=100, noise=0.1, seed=None, *, n_samples=None):
+    """Return (X, y): n points on two interleaving half circles, labels 0 and 1 (as scikit-learn's).
+
+    n_samples is scikit-learn's name for n. Without seed the noise comes from the random module.
+    """
+    if n_samples is not None:
+        if n not in (100, n_samples):
+            raise ValueError(f"make_moons: give n={n!r} or n_samples={n_samples!r}, not both")
+        n = n_samples
     rng = _rng(seed)
     n_out = n // 2
     X, y = [], []
@@ -1407,66 +1577,115 @@ def _drawing_class(graphviz):
 
 ################ Demo: python tinygrad_scalar.py
 
+class TrainResult(collections.namedtuple("TrainResult", "model accuracy")):
+    """What train_moons returns: it unpacks as (model, accuracy), as before 0.2.0;
+    .losses and .accuracies hold the number at every step, for plotting."""
+
+
 def train_moons(steps=200, n=100, seed=1, progress=True):
-    """Train MLP(2, [16, 16, 1]) on two-moons, as micrograd's demo does; return (model, accuracy)."""
+    """Train MLP(2, [16, 16, 1]) on two-moons, as micrograd's demo does; stop at 100% accuracy.
+
+    Return a TrainResult: model, accuracy, and the per-step losses and accuracies.
+    progress=False trains silently.
+    """
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"train_moons: steps must be an int >= 0, got {steps!r}")
     X, y = make_moons(n, noise=0.1, seed=seed)
     labels = [2 * t - 1 for t in y]                  # hinge loss wants -1 and +1
     model = MLP(2, [16, 16, 1], activation="relu", seed=seed)
     params = model.parameters()
     opt = SGD(params, lr=1.0)
-    bar = _progress_bar(steps) if progress else None
+    report = _progress_bar(steps) if progress else None
+    losses, accuracies = [], []
     for k in range(steps + 1):
         scores = [model(x) for x in X]
         loss = hinge_loss(scores, labels) + 1e-4 * vsum(p * p for p in params)
         accuracy = sum((s.data > 0) == (t > 0) for s, t in zip(scores, labels)) / n
-        if bar:
-            bar(k, loss.data, accuracy)
-        if accuracy == 1.0 or k == steps:          # the model returned is the one just measured
+        losses.append(loss.data)
+        accuracies.append(accuracy)
+        last = accuracy == 1.0 or k == steps         # the model returned is the one just measured
+        if report:
+            report(k, loss.data, accuracy, last)
+        if last:
             break
         opt.zero_grad()
         loss.backward()
         opt.lr = 1.0 - 0.9 * k / steps               # learning-rate decay
         opt.step()
-    if bar:
-        bar.close()
-    return model, accuracy
+    result = TrainResult(model, accuracy)
+    result.losses, result.accuracies = losses, accuracies
+    return result
 
 
 def _progress_bar(total):
-    """Report training progress: a tqdm bar if tqdm is installed, else one updating line."""
+    """Return report(k, loss, accuracy, last), which shows training progress where it runs:
+    a tqdm.auto bar when tqdm is installed; on a terminal, one line redrawn in place;
+    piped or in a notebook, a plain line every tenth of the steps and at the end."""
     try:
-        from tqdm import tqdm
-        t = tqdm(total=total, desc="training", unit="step")
-
-        def update(k, loss, acc):
-            t.update(k - t.n)
-            t.set_postfix(loss=f"{loss:.4f}", accuracy=f"{acc:.0%}")
-        update.close = t.close
+        from tqdm.auto import tqdm
     except ImportError:
-        def update(k, loss, acc):
-            print(f"\rstep {k:3d}/{total}  loss {loss:.4f}  accuracy {acc:6.1%}", end="", flush=True)
-        update.close = print
-    return update
+        tqdm = None
+    if tqdm is not None:
+        bar = tqdm(total=total, desc="training", unit="step")
+
+        def report(k, loss, acc, last):
+            bar.set_postfix(loss=f"{loss:.4f}", accuracy=f"{acc:.0%}", refresh=False)
+            bar.update(k - bar.n)
+            if last:
+                bar.close()
+        return report
+    on_terminal = sys.stdout is not None and sys.stdout.isatty()
+    every = max(1, total // 10)
+
+    def report(k, loss, acc, last):
+        line = f"step {k:{len(str(total))}d}/{total}  loss {loss:.4f}  accuracy {acc:6.1%}"
+        if on_terminal:
+            print("\r" + line, end="\n" if last else "", flush=True)
+        elif last or k % every == 0:
+            print(line, flush=True)
+    return report
 
 
-def main():
+def main(argv=()):
     """Differentiate the course notes' example, check it numerically, then train a small MLP."""
+    parser = argparse.ArgumentParser(
+        prog="python -m tinygrad_scalar",
+        description="Differentiate the course notes' example f(x1, x2) = log(x1*x2*(x1 + x2)) / (x1 - x2)**2 "
+                    "at (2, 10), check its gradient against a central difference, then train "
+                    "MLP(2, [16, 16, 1]) on two-moons with SGD until 100% training accuracy or --steps.")
+    parser.add_argument("--steps", type=int, default=200, metavar="N",
+                        help="train for at most N steps (default: %(default)s)")
+    parser.add_argument("--version", action="version", version=f"tinygrad_scalar {__version__}")
+    args = parser.parse_args(list(argv))
+    if args.steps < 0:
+        parser.error(f"--steps must be 0 or more, got {args.steps}")
+
     def f(x1, x2):
         return (x1 * x2 * (x1 + x2)).log() / (x1 - x2) ** 2
 
     x1, x2 = Value(2.0, label="x1"), Value(10.0, label="x2")
     out = f(x1, x2)
     out.backward()
-    print("f(x1, x2) = log(x1·x2·(x1 + x2)) / (x1 − x2)²  at x1 = 2, x2 = 10")
+    print("f(x1, x2) = log(x1*x2*(x1 + x2)) / (x1 - x2)**2  at x1 = 2, x2 = 10")   # ASCII: any terminal prints it
     print(f"  value              {out.data:.10f}")
     for i, x in enumerate((x1, x2)):
         numeric = central_difference(f, 2.0, 10.0, arg=i)
-        print(f"  ∂f/∂{x.label}  autodiff {x.grad: .10f}   central difference {numeric: .10f}")
+        print(f"  df/d{x.label}  autodiff {x.grad: .10f}   central difference {numeric: .10f}")
     print("\nTraining MLP(2, [16, 16, 1]) on two-moons (hinge loss, SGD):")
-    model, accuracy = train_moons()
+    model, accuracy = train_moons(args.steps)
     print(f"training accuracy: {accuracy:.0%}")
     return accuracy
 
 
-if __name__ == "__main__":
-    main()
+def _run_as_program(namespace):
+    """Whether this file runs as a program (python tinygrad_scalar.py, python -m tinygrad_scalar).
+
+    Pasted into a notebook cell or a REPL, __name__ is "__main__" too, but the
+    namespace has no __file__ and sys.argv[0] is the kernel's, not this file.
+    """
+    file = namespace.get("__file__")
+    return bool(file and sys.argv and sys.argv[0]) and os.path.realpath(sys.argv[0]) == os.path.realpath(file)
+
+
+if __name__ == "__main__" and _run_as_program(globals()):
+    main(sys.argv[1:])
