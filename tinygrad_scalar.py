@@ -387,11 +387,11 @@ class Value:
     @property
     def is_leaf(self):
         """True unless an op that something learns from made this Value (PyTorch's meaning)."""
-        return self._a is None
+        return not self._prev
 
     def requires_grad_(self, requires_grad=True):
         """Set requires_grad in place and return self; only a leaf can stop requiring grad, as in PyTorch."""
-        if not requires_grad and self._a is not None:
+        if not requires_grad and self._prev:
             raise RuntimeError(f"requires_grad_: {self!r} was made by an op ({self._op}); only a leaf "
                                f"can stop requiring grad: use detach() for a constant copy")
         self.requires_grad = bool(requires_grad)
