@@ -225,6 +225,263 @@ class Value:
             return (-g * _sin(x),)                       # d cos x/dx = -sin x
         return _node(_math(math.cos, a.data, "cos", "finite x"), (a,), "cos", _backward)
 
+    # ---------------- derived ops: algebra on the primitives
+
+    def square(a):
+        """x²"""
+        return a * a
+
+    def __pos__(a):
+        """+x: x itself"""
+        return a
+
+    # ---------------- backward: the chain rule over the whole graph
+
+    def backward(self, gradient=None, *, create_graph=False):
+        """Set .grad of everything this Value depends on to d(self)/d(it), seeding d(self)/d(self) = 1.
+
+        gradient scales the seed (PyTorch's backward(gradient)). Leaves
+        accumulate: a second call adds the same gradient again, as in PyTorch;
+        Values in between get fresh gradients on every call. With
+        create_graph=True the gradients are Values themselves, so they can be
+        differentiated again; then x.grad depends on x, a reference cycle that
+        only gc.collect() frees (as in PyTorch): grad() and hessian() give the
+        same numbers without it. Raises RuntimeError if self is a constant.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(f"backward: {self!r} is a constant (requires_grad=False); "
+                               f"no gradient can flow from it")
+        if isinstance(gradient, bool):              # backward(True) meant create_graph before 0.2.0
+            raise TypeError(f"backward: gradient must be a number, got {gradient!r}; "
+                            f"create_graph is keyword-only: backward(create_graph=True)")
+        seed = 1.0 if gradient is None else _value(gradient, "backward").data
+        order = _backward_order([self])             # self first; each node before its parents
+        for v in order:                             # gradients in between are recomputed, never compounded
+            v.grad = 0.0
+        if create_graph:
+            return _backward_recorded(order, self, seed)
+        self.grad += seed
+        for v in order:                             # v's gradient is complete: everything that uses v came first
+            for parent, g in zip(v._prev, v._backward(v.grad)):
+                if parent.requires_grad:            # constants take no gradient
+                    parent.grad += g
+
+    def zero_grad(self):
+        """Set to 0 the gradient of this Value and of every Value it depends on."""
+        for v in _all_nodes([self]):
+            v.grad = 0.0
+
+    def detach(self):
+        """Return a constant with the same number, cut off from the graph."""
+        return Value(self.data, self.label, requires_grad=False)
+
+    # ---------------- plain-number behaviour: comparisons, conversions
+
+    # Comparisons look at the numbers; == and hash stay identity, so Values
+    # can be dict keys and set members (the graph walks rely on it).
+    def __lt__(a, b):  return a.data < _data(b)
+    def __le__(a, b):  return a.data <= _data(b)
+    def __gt__(a, b):  return a.data > _data(b)
+    def __ge__(a, b):  return a.data >= _data(b)
+    __hash__ = object.__hash__
+
+    def __float__(self):
+        return self.data
+
+    def __bool__(self):
+        return self.data != 0.0
+
+    def __format__(self, spec):
+        return format(self.data, spec)
+
+
+################ The graph order: who must be processed before whom
+
+def _backward_order(roots):
+    """Return the recorded Values the roots depend on, each before its parents (leaves left out).
+
+    A depth-first search from the roots lists a node once all its parents are
+    listed; reversed, that puts every node before its parents. The search keeps
+    its own stack (no recursion, so a million-op chain is fine): a node is
+    pushed, expanded (its parents pushed above it), and listed when it comes
+    back to the top.
+    """
+    order, expanded, listed = [], set(), set()
+    stack = [r for r in roots if r._prev]
+    while stack:
+        v = stack.pop()
+        if v in expanded:
+            if v not in listed:                      # back on top: its parents are all listed
+                listed.add(v)
+                order.append(v)
+            continue
+        expanded.add(v)
+        stack.append(v)
+        stack += [p for p in v._prev if p._prev and p not in expanded]
+    order.reverse()
+    return order
+
+
+def _all_nodes(roots):
+    """Return every Value the roots depend on, leaves included, each after its parents."""
+    order = _backward_order(roots)
+    order.reverse()
+    seen = set(order)
+    leaves = []
+    for v in [r for r in roots if not r._prev] + [p for v in order for p in v._prev]:
+        if v not in seen:
+            seen.add(v)
+            leaves.append(v)
+    return leaves + order
+
+
+def _backward_recorded(order, root, seed):
+    """Run the backward pass on Values, recording it, for create_graph=True.
+
+    Each closure is called with the parents themselves in place of the numbers
+    it captured, so the same formula now builds graph: g * y becomes a Value
+    that depends on y, and can be differentiated again.
+    """
+    with enable_grad():                              # create_graph asks for a graph, even inside no_grad
+        root.grad = _value(seed, "backward") if root.grad == 0.0 else root.grad + seed
+        for v in order:
+            for p, g in zip(v._prev, v._backward(v.grad, *v._prev)):
+                if p.requires_grad:
+                    old = p.grad
+                    p.grad = g if (old.__class__ is float and old == 0.0) else old + g
+
+
+################ Making nodes: one constructor, one coercion helper
+
+def _node(data, parents, op, backward):
+    """Return the Value op made from parents; record its parents and closure if any of them learns."""
+    out = Value.__new__(Value)                       # data is already a float: skip __init__'s checks
+    out.data, out.grad, out.label = data, 0.0, ""
+    if _grad_mode.enabled:
+        for p in parents:
+            if p.requires_grad:
+                out.requires_grad, out._prev, out._backward, out._op = True, parents, backward, op
+                return out
+    out.requires_grad, out._prev, out._backward, out._op = False, (), _no_parents, ""
+    return out                                       # nothing upstream learns: a constant
+
+
+def _no_parents(g, *_):
+    """The _backward of a leaf or a constant: no parents, nothing to pass on."""
+    return ()
+
+
+_NOT_NUMBERS = (str, bytes, complex, type(None), list, tuple, dict, set)
+
+
+def _value(x, op, strict=True):
+    """Return x as a Value for op: a real number becomes a constant.
+
+    Anything else raises TypeError naming op and x; with strict=False, a type
+    this library does not know gives NotImplemented instead, so Python can ask
+    the other operand (numpy arrays of Values rely on it).
+    """
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, numbers.Real):
+        try:
+            return Value(float(x), requires_grad=False)
+        except OverflowError:
+            raise OverflowError(f"{op}: {x!r} is too large for a float") from None
+    if not strict and not isinstance(x, _NOT_NUMBERS):
+        return NotImplemented
+    raise TypeError(f"{op}: expected a real number or a Value, got {x!r} ({type(x).__name__})")
+
+
+def _data(x):
+    """The number behind a comparison operand."""
+    return x.data if isinstance(x, Value) else x
+
+
+################ Numbers in closures, and the ops' float arithmetic with errors that name the op
+# A closure reads floats in an ordinary backward pass and Values when
+# create_graph=True records it: each helper below handles both.
+
+def _exp(x):      return math.exp(x) if x.__class__ is float else x.exp()
+def _sqrt(x):     return math.sqrt(x) if x.__class__ is float else x.sqrt()
+def _tanh(x):     return math.tanh(x) if x.__class__ is float else x.tanh()
+def _sin(x):      return math.sin(x) if x.__class__ is float else x.sin()
+def _cos(x):      return math.cos(x) if x.__class__ is float else x.cos()
+def _sinh(x):     return math.sinh(x) if x.__class__ is float else x.sinh()
+def _cosh(x):     return math.cosh(x) if x.__class__ is float else x.cosh()
+
+
+def _sigmoid(x):
+    """σ(x) = 1 / (1 + e^-x), computed without overflow for any finite x."""
+    if x.__class__ is not float:
+        return x.sigmoid()
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _ln(x):
+    """ln x for d(x^y)/dy: 0 at x = 0 (PyTorch's convention); ValueError for x < 0."""
+    a = float(x)
+    if a == 0.0:
+        return 0.0
+    if a < 0.0:
+        raise ValueError(f"**: the derivative with respect to the exponent needs a positive base "
+                         f"(it is z·ln x), got x = {a!r}")
+    return x.log() if isinstance(x, Value) else math.log(x)
+
+
+def _over(g, d):
+    """Return g / d, reading d = 0 as an infinite slope: ±inf, or 0 when g = 0."""
+    if float(d) != 0.0:
+        return g / d
+    return g * math.inf if float(g) != 0.0 else g * 0.0
+
+
+def _pow_dx(g, x, y):
+    """Return g·y·x^(y-1), reading x = 0 as PyTorch does: 0 for y = 0, an infinite slope for 0 < y < 1."""
+    if float(x) == 0.0 and float(y) < 1.0:
+        return g * 0.0 if float(y) == 0.0 else _over(g * y, 0.0)
+    try:
+        return g * (y * x ** (y - 1))                 # y·x^(y-1) first: g·y alone may overflow
+    except OverflowError:                            # the slope is beyond the floats: ±inf, as in PyTorch
+        sign = 1.0 if float(x) > 0.0 or float(y - 1) % 2.0 == 0.0 else -1.0
+        return _over(g * y * sign, 0.0)
+
+
+def _power(x, y):
+    """x ** y on floats, never complex: errors name ** and both numbers."""
+    if x < 0.0 and math.isfinite(x) and math.isfinite(y) and not y.is_integer():
+        raise ValueError(f"**: a negative base to a non-integer power has no real value: {x!r} ** {y!r}")
+    if x == 0.0 and y < 0.0:
+        raise ZeroDivisionError(f"**: 0.0 cannot be raised to the negative power {y!r}")
+    try:
+        return x ** y
+    except OverflowError:
+        raise OverflowError(f"**: {x!r} ** {y!r} is too large for a float") from None
+
+
+def _math(fn, x, op, domain=""):
+    """Return fn(x), turning math's bare errors into ones that name op, x and the domain."""
+    try:
+        return fn(x)
+    except OverflowError:
+        raise OverflowError(f"{op}: the result for x = {x!r} is too large for a float") from None
+    except ValueError:
+        raise ValueError(f"{op}: defined for {domain}, got x = {x!r}" if domain else
+                         f"{op}: not defined for x = {x!r}") from None
+
+
+################ More of Value: math's other functions, and PyTorch's names
+# The rest of math's functions of one variable, in the rhythm of exp and sin,
+# and the names PyTorch users reach for. They are Value methods like the others;
+# they are written here, after the engine, so that the tutorial part stays short,
+# and attached to the class in plain view below.
+
+class _MoreMath:
+    """math's other functions of one variable, as Value methods."""
+
     def tan(a):
         """tan x"""
         def _backward(g, x=a.data):
@@ -303,76 +560,10 @@ class Value:
             return (g * _exp(x),)                        # d(e^x - 1)/dx = e^x
         return _node(_math(math.expm1, a.data, "expm1"), (a,), "expm1", _backward)
 
-    # ---------------- derived ops: algebra on the primitives
 
-    def square(a):
-        """x²"""
-        return a * a
+class _PyTorchNames:
+    """PyTorch's names for the same things, so its habits work here too."""
 
-    def __pos__(a):
-        """+x: x itself"""
-        return a
-
-    # ---------------- backward: the chain rule over the whole graph
-
-    def backward(self, gradient=None, *, create_graph=False):
-        """Set .grad of everything this Value depends on to d(self)/d(it), seeding d(self)/d(self) = 1.
-
-        gradient scales the seed (PyTorch's backward(gradient)). Leaves
-        accumulate: a second call adds the same gradient again, as in PyTorch;
-        Values in between get fresh gradients on every call. With
-        create_graph=True the gradients are Values themselves, so they can be
-        differentiated again; then x.grad depends on x, a reference cycle that
-        only gc.collect() frees (as in PyTorch): grad() and hessian() give the
-        same numbers without it. Raises RuntimeError if self is a constant.
-        """
-        if not self.requires_grad:
-            raise RuntimeError(f"backward: {self!r} is a constant (requires_grad=False); "
-                               f"no gradient can flow from it")
-        if isinstance(gradient, bool):              # backward(True) meant create_graph before 0.2.0
-            raise TypeError(f"backward: gradient must be a number, got {gradient!r}; "
-                            f"create_graph is keyword-only: backward(create_graph=True)")
-        seed = 1.0 if gradient is None else _value(gradient, "backward").data
-        order = _backward_order([self])             # self first; each node before its parents
-        for v in order:                             # gradients in between are recomputed, never compounded
-            v.grad = 0.0
-        if create_graph:
-            return _backward_recorded(order, self, seed)
-        self.grad += seed
-        for v in order:                             # v's gradient is complete: everything that uses v came first
-            for parent, g in zip(v._prev, v._backward(v.grad)):
-                if parent.requires_grad:            # constants take no gradient
-                    parent.grad += g
-
-    def zero_grad(self):
-        """Set to 0 the gradient of this Value and of every Value it depends on."""
-        for v in _all_nodes([self]):
-            v.grad = 0.0
-
-    def detach(self):
-        """Return a constant with the same number, cut off from the graph."""
-        return Value(self.data, self.label, requires_grad=False)
-
-    # ---------------- plain-number behaviour: comparisons, conversions
-
-    # Comparisons look at the numbers; == and hash stay identity, so Values
-    # can be dict keys and set members (the graph walks rely on it).
-    def __lt__(a, b):  return a.data < _data(b)
-    def __le__(a, b):  return a.data <= _data(b)
-    def __gt__(a, b):  return a.data > _data(b)
-    def __ge__(a, b):  return a.data >= _data(b)
-    __hash__ = object.__hash__
-
-    def __float__(self):
-        return self.data
-
-    def __bool__(self):
-        return self.data != 0.0
-
-    def __format__(self, spec):
-        return format(self.data, spec)
-
-    # PyTorch's names for the same things, so its habits work here too.
     def __int__(self):
         return int(self.data)
 
@@ -398,180 +589,13 @@ class Value:
         return self
 
 
-def _node(data, parents, op, backward):
-    """Return the Value op made from parents; record its parents and closure if any of them learns."""
-    out = Value.__new__(Value)                       # data is already a float: skip __init__'s checks
-    out.data, out.grad, out.label = data, 0.0, ""
-    if _grad_mode.enabled:
-        for p in parents:
-            if p.requires_grad:
-                out.requires_grad, out._prev, out._backward, out._op = True, parents, backward, op
-                return out
-    out.requires_grad, out._prev, out._backward, out._op = False, (), _no_parents, ""
-    return out                                       # nothing upstream learns: a constant
-
-
-def _no_parents(g, *_):
-    """The _backward of a leaf or a constant: no parents, nothing to pass on."""
-    return ()
-
-
-_NOT_NUMBERS = (str, bytes, complex, type(None), list, tuple, dict, set)
-
-
-def _value(x, op, strict=True):
-    """Return x as a Value for op: a real number becomes a constant.
-
-    Anything else raises TypeError naming op and x; with strict=False, a type
-    this library does not know gives NotImplemented instead, so Python can ask
-    the other operand (numpy arrays of Values rely on it).
-    """
-    if isinstance(x, Value):
-        return x
-    if isinstance(x, numbers.Real):
-        try:
-            return Value(float(x), requires_grad=False)
-        except OverflowError:
-            raise OverflowError(f"{op}: {x!r} is too large for a float") from None
-    if not strict and not isinstance(x, _NOT_NUMBERS):
-        return NotImplemented
-    raise TypeError(f"{op}: expected a real number or a Value, got {x!r} ({type(x).__name__})")
-
-
-def _data(x):
-    """The number behind a comparison operand."""
-    return x.data if isinstance(x, Value) else x
-
-
-################ The graph order: who must be processed before whom
-
-def _backward_order(roots):
-    """Return the recorded Values the roots depend on, each before its parents (leaves left out).
-
-    A depth-first search from the roots lists a node once all its parents are
-    listed; reversed, that puts every node before its parents. The search keeps
-    its own stack (no recursion, so a million-op chain is fine): a node is
-    pushed, expanded (its parents pushed above it), and listed when it comes
-    back to the top.
-    """
-    order, expanded, listed = [], set(), set()
-    stack = [r for r in roots if r._prev]
-    while stack:
-        v = stack.pop()
-        if v in expanded:
-            if v not in listed:                      # back on top: its parents are all listed
-                listed.add(v)
-                order.append(v)
-            continue
-        expanded.add(v)
-        stack.append(v)
-        stack += [p for p in v._prev if p._prev and p not in expanded]
-    order.reverse()
-    return order
-
-
-def _all_nodes(roots):
-    """Return every Value the roots depend on, leaves included, each after its parents."""
-    order = _backward_order(roots)
-    order.reverse()
-    seen = set(order)
-    leaves = []
-    for v in [r for r in roots if not r._prev] + [p for v in order for p in v._prev]:
-        if v not in seen:
-            seen.add(v)
-            leaves.append(v)
-    return leaves + order
-
-
-def _backward_recorded(order, root, seed):
-    """Run the backward pass on Values, recording it, for create_graph=True.
-
-    Each closure is called with the parents themselves in place of the numbers
-    it captured, so the same formula now builds graph: g * y becomes a Value
-    that depends on y, and can be differentiated again.
-    """
-    with enable_grad():                              # create_graph asks for a graph, even inside no_grad
-        root.grad = _value(seed, "backward") if root.grad == 0.0 else root.grad + seed
-        for v in order:
-            for p, g in zip(v._prev, v._backward(v.grad, *v._prev)):
-                if p.requires_grad:
-                    old = p.grad
-                    p.grad = g if (old.__class__ is float and old == 0.0) else old + g
-
-
-################ Numbers in closures, and the ops' float arithmetic with errors that name the op
-# A closure reads floats in an ordinary backward pass and Values when
-# create_graph=True records it: each helper below handles both.
-
-def _exp(x):      return math.exp(x) if x.__class__ is float else x.exp()
-def _sqrt(x):     return math.sqrt(x) if x.__class__ is float else x.sqrt()
-def _tanh(x):     return math.tanh(x) if x.__class__ is float else x.tanh()
-def _sin(x):      return math.sin(x) if x.__class__ is float else x.sin()
-def _cos(x):      return math.cos(x) if x.__class__ is float else x.cos()
-def _sinh(x):     return math.sinh(x) if x.__class__ is float else x.sinh()
-def _cosh(x):     return math.cosh(x) if x.__class__ is float else x.cosh()
-
-
-def _sigmoid(x):
-    """σ(x) = 1 / (1 + e^-x), computed without overflow for any finite x."""
-    if x.__class__ is not float:
-        return x.sigmoid()
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
-
-
-def _ln(x):
-    """ln x for d(x^y)/dy: 0 at x = 0 (PyTorch's convention); ValueError for x < 0."""
-    a = float(x)
-    if a == 0.0:
-        return 0.0
-    if a < 0.0:
-        raise ValueError(f"**: the derivative with respect to the exponent needs a positive base "
-                         f"(it is z·ln x), got x = {a!r}")
-    return x.log() if isinstance(x, Value) else math.log(x)
-
-
-def _over(g, d):
-    """Return g / d, reading d = 0 as an infinite slope: ±inf, or 0 when g = 0."""
-    if float(d) != 0.0:
-        return g / d
-    return g * math.inf if float(g) != 0.0 else g * 0.0
-
-
-def _pow_dx(g, x, y):
-    """Return g·y·x^(y-1), reading x = 0 as PyTorch does: 0 for y = 0, an infinite slope for 0 < y < 1."""
-    if float(x) == 0.0 and float(y) < 1.0:
-        return g * 0.0 if float(y) == 0.0 else _over(g * y, 0.0)
-    try:
-        return g * (y * x ** (y - 1))                 # y·x^(y-1) first: g·y alone may overflow
-    except OverflowError:                            # the slope is beyond the floats: ±inf, as in PyTorch
-        sign = 1.0 if float(x) > 0.0 or float(y - 1) % 2.0 == 0.0 else -1.0
-        return _over(g * y * sign, 0.0)
-
-
-def _power(x, y):
-    """x ** y on floats, never complex: errors name ** and both numbers."""
-    if x < 0.0 and math.isfinite(x) and math.isfinite(y) and not y.is_integer():
-        raise ValueError(f"**: a negative base to a non-integer power has no real value: {x!r} ** {y!r}")
-    if x == 0.0 and y < 0.0:
-        raise ZeroDivisionError(f"**: 0.0 cannot be raised to the negative power {y!r}")
-    try:
-        return x ** y
-    except OverflowError:
-        raise OverflowError(f"**: {x!r} ** {y!r} is too large for a float") from None
-
-
-def _math(fn, x, op, domain=""):
-    """Return fn(x), turning math's bare errors into ones that name op, x and the domain."""
-    try:
-        return fn(x)
-    except OverflowError:
-        raise OverflowError(f"{op}: the result for x = {x!r} is too large for a float") from None
-    except ValueError:
-        raise ValueError(f"{op}: defined for {domain}, got x = {x!r}" if domain else
-                         f"{op}: not defined for x = {x!r}") from None
+M, T = _MoreMath, _PyTorchNames
+Value.tan, Value.sinh, Value.cosh, Value.asin, Value.acos, Value.atan = M.tan, M.sinh, M.cosh, M.asin, M.acos, M.atan
+Value.asinh, Value.acosh, Value.atanh = M.asinh, M.acosh, M.atanh
+Value.log2, Value.log10, Value.log1p, Value.expm1 = M.log2, M.log10, M.log1p, M.expm1
+Value.__int__, Value.__round__, Value.item, Value.is_leaf, Value.requires_grad_ = (
+    T.__int__, T.__round__, T.item, T.is_leaf, T.requires_grad_)
+del M, T
 
 
 ################ Grad mode: no_grad and enable_grad
