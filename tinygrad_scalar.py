@@ -1708,7 +1708,9 @@ def _run_as_program(namespace):
     namespace has no __file__ and sys.argv[0] is the kernel's, not this file.
     """
     file = namespace.get("__file__")
-    return bool(file and sys.argv and sys.argv[0]) and os.path.realpath(sys.argv[0]) == os.path.realpath(file)
+    if not (file and sys.argv and sys.argv[0]):
+        return False
+    return os.path.normcase(os.path.realpath(sys.argv[0])) == os.path.normcase(os.path.realpath(file))
 
 
 if __name__ == "__main__" and _run_as_program(globals()):
