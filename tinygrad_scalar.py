@@ -1049,8 +1049,12 @@ def _remade(leaves, records):
             if len(off) == len(ps):                  # every parent switched off after use: still an op
                 for p in off:
                     p.requires_grad = True
+            remake = cls.apply if cls else _REMAKE[op] if op in _REMAKE else getattr(Value, op)
             try:
-                v = cls.apply(*ps) if cls else _REMAKE[op](*ps) if op in _REMAKE else getattr(Value, op)(*ps)
+                v = remake(*ps)
+            except (ArithmeticError, ValueError):   # a leaf moved since the op ran (an optimizer step):
+                v = remake(*[Value(1.0, requires_grad=p.requires_grad) for p in ps])   # a closure from 1s
+                v._a, v._b = (tuple(ps) + (None,))[:2] if len(ps) <= 2 else (tuple(ps), None)
             finally:
                 for p in off:
                     p.requires_grad = False
