@@ -437,16 +437,19 @@ def _ln(x):
 
 
 def _over(g, d):
-    """Return g / d, reading d = 0 as an infinite slope: ±inf, or 0 when g = 0."""
+    """Return g / d, reading d = ±0 as an infinite slope: ±inf as IEEE division gives it, or 0 when g = 0."""
     if float(d) != 0.0:
         return g / d
-    return g * math.inf if float(g) != 0.0 else g * 0.0
+    return g * math.copysign(math.inf, float(d)) if float(g) != 0.0 else g * 0.0
 
 
 def _pow_dx(g, x, y):
-    """Return g·y·x^(y-1), reading x = 0 as PyTorch does: 0 for y = 0, an infinite slope for 0 < y < 1."""
-    if float(x) == 0.0 and float(y) < 1.0:
-        return g * 0.0 if float(y) == 0.0 else _over(g * y, 0.0)
+    """Return g·y·x^(y-1), as PyTorch does: 0 for y = 0 (x^0 is 1 for every x), an infinite slope at x = 0 for y < 1."""
+    if float(y) == 0.0:
+        return g * 0.0
+    if float(x) == 0.0 and float(y) < 1.0:           # ±0^(y-1) is infinite: -inf only for -0 to an odd power
+        odd = float(y - 1) % 2.0 == 1.0
+        return _over(g * y * (math.copysign(1.0, float(x)) if odd else 1.0), 0.0)
     p = _pw(x, y - 1)                                # x^(y-1) first: g·y alone may overflow
     if math.isinf(float(p)) and math.isfinite(float(x)):   # the slope is beyond the floats: ±inf
         return _over(g * y * math.copysign(1.0, float(p)), 0.0)
