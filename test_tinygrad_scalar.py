@@ -3002,3 +3002,92 @@ def test_binary_gradients_at_edge_points_match_torch(name, reference, function, 
     assert close(out.data, tout.item(), 1e-15, 0.0), (name, a, b)
     assert close(x.grad, tx.grad.item(), 1e-12, 0.0), (name, a, b, x.grad, tx.grad.item())
     assert close(y.grad, ty.grad.item(), 1e-12, 0.0), (name, a, b, y.grad, ty.grad.item())
+
+
+################ Reliability: the audit's surviving mutants, each killed by a row here
+
+def test_a_zero_gradient_passes_nothing_through_an_infinite_slope():
+    for make in (lambda x: x.sqrt(), lambda x: x ** 0.5, lambda x: x ** 0.25):
+        x = Value(0.0)
+        (make(x) * 0).backward()
+        assert x.grad == 0.0
+        assert jvp(lambda v: make(v) * 0, [0.0], [1.0])[1] == 0.0
+        y = Value(0.0)
+        make(y).backward()
+        assert y.grad == INF
+
+
+def test_a_leaf_root_accumulates_its_seed_like_any_leaf():
+    x = Value(3.0)
+    x.backward()
+    x.backward()
+    assert x.grad == 2.0
+    y = Value(3.0)
+    y.backward(create_graph=True)
+    y.backward(create_graph=True)
+    assert float(y.grad) == 2.0
+    z = Value(2.0)
+    w = z * z
+    w.backward(create_graph=True)              # both paths of z·z add into z.grad
+    assert isinstance(z.grad, Value) and z.grad.data == 4.0
+
+
+def test_cross_entropy_rejects_a_negative_class_index():
+    with pytest.raises(ValueError, match=names("cross_entropy", "-1", "[0, 3)")):
+        cross_entropy([Value(1.0), Value(2.0), Value(3.0)], -1)
+    with pytest.raises(ValueError, match=names("cross_entropy", "3")):
+        cross_entropy([Value(1.0), Value(2.0), Value(3.0)], 3)
+
+
+def test_logsumexp_of_nothing_raises():
+    with pytest.raises(ValueError, match=names("logsumexp", "at least one")):
+        logsumexp([])
+
+
+@pytest.mark.parametrize("arg", [-1, -2, 2, True, 0.0, "0"])
+def test_central_difference_rejects_an_argument_out_of_range(arg):
+    with pytest.raises(IndexError, match=names("central_difference", f"arg={arg!r}", "2 argument")):
+        ts.central_difference(lambda x, y: x * y, 1.0, 2.0, arg=arg)
+
+
+def test_grad_tools_zero_the_leaves_before_their_own_pass():
+    x = Value(2.0, label="x")
+    y = x * x * 3
+    y.backward()
+    assert x.grad == 12.0
+    assert gradients_by_label(y) == {"x": 12.0}       # not 24: the leaf's old gradient is not added in
+    assert x.grad == 12.0                             # and it is put back afterwards
+    x.grad = 100.0
+    assert gradients_by_label(y) == {"x": 12.0} and x.grad == 100.0
+
+
+def test_value_label_must_be_a_string():
+    with pytest.raises(TypeError, match=names("Value", "label", "3")):
+        Value(1.0, label=3)
+    assert Value(1.0, label="a").label == "a" and Value(1.0).label == ""
+
+
+def test_hinge_loss_rejects_labels_other_than_plus_minus_one():
+    for bad in (0, 0.5, 2):
+        with pytest.raises(ValueError, match=names("hinge_loss", "-1 or +1")):
+            hinge_loss([Value(0.5)], [bad])
+    assert hinge_loss([Value(0.5)], [-1]).data == 1.5
+
+
+@pytest.mark.parametrize("x, truth", [(0.0, False), (-0.0, False), (2.0, True), (-1e-300, True), (NAN, True), (INF, True)])
+def test_bool_of_a_value_is_bool_of_its_number(x, truth):
+    assert bool(Value(x)) is truth
+
+
+@pytest.mark.parametrize("make", [lambda: ts.Neuron(0), lambda: ts.Layer(0, 2), lambda: MLP(0, [1]),
+                                  lambda: ts.Neuron(-1), lambda: ts.Neuron(True)])
+def test_layers_need_at_least_one_input(make):
+    with pytest.raises(ValueError, match="nin must be a positive int"):
+        make()
+
+
+@pytest.mark.parametrize("w, x", [([1.0, 2.0], [1.0]), ([1.0], [1.0, 2.0]), ([], [1.0])])
+def test_dot_of_sequences_of_different_lengths_raises(w, x):
+    with pytest.raises(ValueError, match=names("dot", f"({len(w)} and {len(x)})")):
+        dot(w, x)
+    assert dot([], []).data == 0.0 and dot([], [], 2.5).data == 2.5

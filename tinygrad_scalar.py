@@ -1201,7 +1201,7 @@ class Neuron(Module):
     """act(w·x + b): one weight per input, a bias, and an activation."""
 
     def __init__(self, nin, activation="relu", seed=None):
-        if not isinstance(nin, int) or nin < 1:
+        if isinstance(nin, bool) or not isinstance(nin, int) or nin < 1:
             raise ValueError(f"Neuron: nin must be a positive int, got {nin!r}")
         if activation not in _ACTIVATIONS:
             raise ValueError(f"Neuron: activation must be one of 'relu', 'tanh', 'sigmoid', 'none'; "
