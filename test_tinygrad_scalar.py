@@ -2462,6 +2462,20 @@ def test_generator_block_closed_elsewhere_under_an_inner_block():
     assert recording() is True and ts._grad_mode.saved == []
 
 
+def test_generator_block_closed_on_the_same_thread_out_of_order():
+    g = _suspended_in_no_grad([])
+    next(g)                                    # its no_grad block is open on this thread...
+    with enable_grad():                        # ...under this one
+        list(g)                                # closing it out of order hands its mode to the block above
+        assert recording() is True
+        with no_grad():
+            assert recording() is False
+        assert recording() is True
+    assert recording() is True and ts._grad_mode.saved == []
+    with pytest.raises(RuntimeError, match=names("no_grad", "__exit__")):
+        no_grad().__exit__(None, None, None)   # never entered
+
+
 def test_eight_threads_mixing_grad_modes_transforms_and_models():
     model = MLP(2, [3, 1], seed=1)
     expected_out = model([0.3, -0.7]).data

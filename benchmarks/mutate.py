@@ -12,6 +12,7 @@ script lists every survivor with its line so a human can tell which.
     python benchmarks/mutate.py --sample 150       # a random sample of 150, seed 0
     python benchmarks/mutate.py --list             # only list the mutants
     python benchmarks/mutate.py --lines 400-520    # only mutants on those lines
+    python benchmarks/mutate.py --ids 12,40        # these mutants again, e.g. survivors after new tests
 
 Standard library only; run it with the python that has the test dependencies
 (pytest, hypothesis) installed, e.g. .venv/bin/python. Not part of CI.
@@ -21,6 +22,7 @@ import argparse
 import ast
 import os
 import random
+import shlex
 import shutil
 import subprocess
 import sys
@@ -157,6 +159,7 @@ def main():
     parser.add_argument("--sample", type=int, help="test only this many mutants, drawn at random")
     parser.add_argument("--seed", type=int, default=0, help="random seed for --sample (default 0)")
     parser.add_argument("--lines", help="only mutants on lines A-B of tinygrad_scalar.py")
+    parser.add_argument("--ids", help="only these mutants, by number: 12,40,41 (as --list shows them)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per mutant (default 300)")
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
     parser.add_argument("--pytest-args", default="", help="extra pytest arguments, e.g. \"-k 'not notebook'\"")
@@ -167,6 +170,9 @@ def main():
     if args.lines:
         low, high = (int(x) for x in args.lines.split("-"))
         mutants = [m for m in mutants if low <= m[1] <= high]
+    if args.ids:
+        wanted = {int(i) for i in args.ids.split(",")}
+        mutants = [m for m in mutants if m[0] in wanted]
     if args.sample is not None and args.sample < len(mutants):
         mutants = sorted(random.Random(args.seed).sample(mutants, args.sample))
     if args.list:
@@ -175,7 +181,7 @@ def main():
         print(f"{len(mutants)} mutants")
         return 0
 
-    extra = args.pytest_args.split() if args.pytest_args else []
+    extra = shlex.split(args.pytest_args)
     print(f"baseline: the unmutated library (as ast.unparse writes it) must pass", flush=True)
     if run_tests(ast.unparse(ast.parse(source)), args.timeout, extra) != "survived":
         print("the tests fail on the unmutated library: fix that first", file=sys.stderr)
