@@ -2463,17 +2463,48 @@ def test_generator_block_closed_elsewhere_under_an_inner_block():
 
 
 def test_generator_block_closed_on_the_same_thread_out_of_order():
-    g = _suspended_in_no_grad([])
-    next(g)                                    # its no_grad block is open on this thread...
-    with enable_grad():                        # ...under this one
-        list(g)                                # closing it out of order hands its mode to the block above
-        assert recording() is True
-        with no_grad():
-            assert recording() is False
+    with enable_grad():                        # an outer block, below the generator's
+        g = _suspended_in_no_grad([])
+        next(g)                                # its no_grad block is open on this thread...
+        with enable_grad():                    # ...under this one
+            list(g)                            # closing it out of order hands its mode to the block above
+            assert recording() is True
+            with no_grad():
+                assert recording() is False
+            assert recording() is True
         assert recording() is True
     assert recording() is True and ts._grad_mode.saved == []
     with pytest.raises(RuntimeError, match=names("no_grad", "__exit__")):
         no_grad().__exit__(None, None, None)   # never entered
+
+
+def test_one_no_grad_object_in_generators_on_two_threads_closes_the_right_block():
+    shared = no_grad()
+    opened, closed_main, seen = threading.Event(), threading.Event(), []
+
+    def gen():
+        with shared:
+            yield
+
+    def other():
+        g = gen()
+        next(g)
+        opened.set()
+        closed_main.wait(10)
+        seen.append(recording())               # still inside its own block
+        list(g)
+        seen.append(recording())
+    t = threading.Thread(target=other)
+    t.start()
+    opened.wait(10)
+    g = gen()
+    next(g)
+    with enable_grad():
+        list(g)                                # closes this thread's block, not the other thread's
+    mine = recording()
+    closed_main.set()
+    t.join(10)
+    assert mine is True and seen == [False, True]
 
 
 def test_eight_threads_mixing_grad_modes_transforms_and_models():
