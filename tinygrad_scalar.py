@@ -495,7 +495,7 @@ class _GradMode(threading.local):
 
 
 _grad_mode = _GradMode()
-_grad_mode_lock = threading.Lock()     # for a block that closes on another thread than it opened on
+_grad_mode_lock = threading.RLock()    # reentrant: a generator finalized by the collector inside may close a block
 
 
 class _Block:
