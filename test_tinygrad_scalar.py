@@ -51,7 +51,7 @@ except ImportError:                    # the symbolic oracle is skipped, the oth
 try:
     import torch
     import torch.nn.functional as F
-except Exception:                      # PyTorch is optional: its cross-checks are skipped
+except ImportError:                    # PyTorch is optional: its cross-checks are skipped, never hidden
     torch = F = None
 
 # CI (.ci/run) sets this: there the symbolic oracle must run, so a missing sympy stops the suite at once.
@@ -2768,3 +2768,982 @@ def test_source_runs_pasted_into_a_notebook():
     out = ns["MLP"](2, [3, 1], seed=0)([1.0, 2.0])
     out.backward()
     assert isinstance(out, V)
+
+
+################ Reliability: the outside audit's reproductions, each pinned (issue 9)
+
+NESTED_GRADS = [
+    # name                        computation                                                   exact
+    ("d²(xy)/dx dy",              lambda: grad(grad(lambda x, y: x * y, 0), 1)(2.0, 3.0),       1.0),
+    ("inner grad closes over y",  lambda: grad(lambda y: grad(lambda x: x * y)(2.0))(3.0),      1.0),
+    ("d²(y²)/dx² is 0",           lambda: grad(grad(lambda x, y: y * y))(2.0, 3.0),             0.0),
+    ("d²(x²y³)/dx dy",            lambda: grad(grad(lambda x, y: x * x * y ** 3, 0), 1)(2.0, 3.0), 2 * 2.0 * 3 * 3.0 ** 2),
+    ("d²(e^(xy))/dy dx",          lambda: grad(grad(lambda x, y: (x * y).exp(), 1), 0)(0.5, 2.0),
+                                  math.exp(1.0) * (1 + 0.5 * 2.0)),
+]
+
+
+@pytest.mark.parametrize("name, compute, exact", NESTED_GRADS, ids=[r[0] for r in NESTED_GRADS])
+def test_nested_grad_gives_mixed_partials(name, compute, exact):
+    assert close(compute(), exact, 1e-12, 1e-12)
+
+
+def test_forward_and_reverse_jacobians_agree_where_a_zero_meets_an_infinite_slope():
+    f = lambda x: (x * 0).sqrt()                       # sqrt'(0) = inf times d(x·0)/dx = 0
+    rev, fwd = jacobian(f, mode="rev")(2.0), jacobian(f, mode="fwd")(2.0)
+    assert math.isnan(rev[0][0]) and math.isnan(fwd[0][0]), (rev, fwd)
+    two = lambda x, y: [(x * 0).sqrt() + y, x * y]     # only the seeded input moves in forward mode
+    r, w = jacobian(two, mode="rev")(2.0, 3.0), jacobian(two, mode="fwd")(2.0, 3.0)
+    assert [[str(a) for a in row] for row in r] == [[str(a) for a in row] for row in w] == \
+        [["nan", "1.0"], ["3.0", "2.0"]]
+
+
+@requires_torch
+def test_jacobian_at_a_zero_times_infinite_slope_matches_torch():
+    t = torch.func.jacfwd(lambda x: (x * 0).sqrt())(torch.tensor(2.0, dtype=torch.float64))
+    assert math.isnan(t.item()) and math.isnan(jacobian(lambda x: (x * 0).sqrt(), mode="fwd")(2.0)[0][0])
+
+
+def test_create_graph_inside_no_grad_records_differentiable_grads():
+    x = Value(3.0)
+    y = x ** 3
+    with no_grad():
+        y.backward(create_graph=True)
+    g = x.grad
+    assert isinstance(g, Value) and g.requires_grad and g._prev, g
+    assert g.data == 27.0                              # 3x²
+    x.grad = 0.0
+    g.backward()
+    assert x.grad == 18.0                              # 6x
+
+
+def test_pow_gradient_does_not_overflow_through_a_huge_incoming_gradient():
+    x = Value(0.0)
+    (x ** 3 + 709).exp().backward()                    # g = e^709, slope 3·0² = 0
+    assert x.grad == 0.0
+    y = Value(1e-3)
+    (y ** 2 + 709).exp().backward()                    # g·2y overflows only if g·y is formed first
+    assert close(y.grad, math.exp(709 + 1e-6) * 2e-3, 1e-12)
+
+
+SWITCHED_OFF = [
+    # name           function of (x, y); x is switched off after use
+    ("one input",    lambda x, y: x.tanh() * y),
+    ("neg",          lambda x, y: -x + y * y),
+    ("two inputs",   lambda x, y: x * y),
+    ("pow",          lambda x, y: x ** y),
+    ("many inputs",  lambda x, y: vsum([x, y, x])),
+    ("dot",          lambda x, y: dot([x, y], [y, x], x)),
+    ("logsumexp",    lambda x, y: logsumexp([x, y])),
+    ("custom",       lambda x, y: Mul.apply(x, y)),
+]
+
+
+@pytest.mark.parametrize("create_graph", [False, True], ids=["floats", "create_graph"])
+@pytest.mark.parametrize("name, f", SWITCHED_OFF, ids=[r[0] for r in SWITCHED_OFF])
+def test_gradient_flows_into_a_parent_iff_it_requires_grad_at_backward_time(name, f, create_graph):
+    if create_graph and name == "custom":
+        pytest.skip("a ScalarFunction's backward works on floats")
+    x, y = Value(1.5), Value(0.5)
+    out = f(x, y)
+    expected_y = cdiff(lambda b: f(Value(1.5), Value(b)).data, [0.5], 0)
+    expected_x = cdiff(lambda a: f(Value(a), Value(0.5)).data, [1.5], 0)
+    x.requires_grad = False
+    out.backward(create_graph=create_graph)
+    assert float(x.grad) == 0.0, f"{name}: {x.grad!r} flowed into a parent that no longer requires grad"
+    assert close(float(y.grad), expected_y, 1e-7, 1e-9)
+    x.requires_grad, y.requires_grad = True, False     # and back on: it learns again
+    x.grad = y.grad = 0.0
+    out.backward(create_graph=create_graph)
+    assert float(y.grad) == 0.0 and close(float(x.grad), expected_x, 1e-7, 1e-9)
+
+
+def test_step_by_step_replay_follows_the_same_rule():
+    x, y = Value(1.5), Value(0.5)
+    out = x.tanh() * y + x * y
+    x.requires_grad = False
+    grads, _ = ts._grads_after(out, len(ts.backward_steps(out)))
+    assert x not in grads and close(grads[y], math.tanh(1.5) + 1.5)
+
+
+################ Reliability: the collector pause and grad mode under threads and generators
+
+enable_grad = ts.enable_grad
+
+def test_concurrent_model_calls_leave_the_collector_as_it_was():
+    model = MLP(2, [4, 1], seed=0)
+    was_enabled = gc.isenabled()
+    try:
+        for start_enabled in (True, False):
+            for run in range(25):                      # the audit saw the race in 5 of 100 runs
+                (gc.enable if start_enabled else gc.disable)()
+                barrier = threading.Barrier(6)
+                errors = []
+
+                def calls():
+                    try:
+                        barrier.wait(10)
+                        for _ in range(20):
+                            model([0.5, -1.0])
+                    except Exception as e:       # noqa: BLE001 - reported below
+                        errors.append(e)
+                threads = [threading.Thread(target=calls) for _ in range(6)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join(30)
+                assert not errors, errors
+                assert gc.isenabled() is start_enabled, f"run {run}: the collector was left changed"
+    finally:
+        (gc.enable if was_enabled else gc.disable)()
+
+
+class _SlowGC:
+    """A stand-in for the gc module that stops a second thread between isenabled() and disable()."""
+
+    def __init__(self):
+        self.enabled = True
+        self.second_read, self.first_left = threading.Event(), threading.Event()
+
+    def isenabled(self):
+        state = self.enabled
+        if threading.current_thread().name == "second":
+            self.second_read.set()
+            self.first_left.wait(2)            # the old race: the first call leaves right here
+        return state
+
+    def disable(self):
+        self.enabled = False
+
+    def enable(self):
+        self.enabled = True
+
+
+def test_gc_pause_survives_the_interleaving_the_audit_found(monkeypatch):
+    fake = _SlowGC()
+    monkeypatch.setattr(ts, "gc", fake)
+
+    def first():
+        with ts._gc_paused():
+            fake.second_read.wait(2)           # the second call starts while this one is inside
+        fake.first_left.set()
+
+    def second():
+        with ts._gc_paused():
+            fake.second_read.set()             # (the old code never gets here before the first has left)
+    threads = [threading.Thread(target=first, name="first"), threading.Thread(target=second, name="second")]
+    threads[0].start()
+    while fake.enabled:                        # wait until the first call has paused the collector
+        time.sleep(0.001)
+    threads[1].start()
+    for t in threads:
+        t.join(10)
+    assert fake.enabled is True
+
+
+def test_gc_pause_counts_nested_and_overlapping_pauses():
+    was_enabled = gc.isenabled()
+    gc.enable()
+    try:
+        a, b = ts._gc_paused(), ts._gc_paused()
+        a.__enter__()
+        b.__enter__()
+        assert not gc.isenabled()
+        a.__exit__(None, None, None)           # another pause is still active: stay paused
+        assert not gc.isenabled()
+        b.__exit__(None, None, None)
+        assert gc.isenabled()
+        gc.disable()
+        with ts._gc_paused():
+            pass
+        assert not gc.isenabled()              # it was off before: it stays off
+    finally:
+        (gc.enable if was_enabled else gc.disable)()
+
+
+def recording():
+    """Whether an op on a learning Value records graph on this thread right now."""
+    return (Value(1.0) * 2).requires_grad
+
+
+def test_no_grad_decorates_a_generator_body():
+    @no_grad
+    def quiet(n):
+        for _ in range(n):
+            sent = yield recording()
+            assert sent in (None, "ping")
+        return "done"
+
+    g = quiet(3)
+    assert next(g) is False                    # the body runs under no_grad...
+    assert recording() is True                 # ...and the caller keeps its own mode between yields
+    assert g.send("ping") is False
+    assert recording() is True
+    assert next(g) is False
+    with pytest.raises(StopIteration) as stop:
+        next(g)
+    assert stop.value.value == "done" and recording() is True
+
+
+def test_no_grad_generator_throw_and_close_run_under_the_mode():
+    seen = []
+
+    @no_grad()
+    def quiet():
+        try:
+            yield 1
+        except KeyError:
+            seen.append(("throw", recording()))
+            yield 2
+        finally:
+            seen.append(("close", recording()))
+
+    g = quiet()
+    next(g)
+    assert g.throw(KeyError("k")) == 2 and recording() is True
+    g.close()
+    assert seen == [("throw", False), ("close", False)] and recording() is True
+
+
+def test_enable_grad_decorates_a_generator_inside_no_grad():
+    @enable_grad
+    def loud():
+        yield recording()
+        yield recording()
+
+    with no_grad():
+        g = loud()
+        assert next(g) is True and recording() is False
+        assert next(g) is True and recording() is False
+    assert recording() is True
+
+
+def _suspended_in_no_grad(marks):
+    with no_grad():
+        marks.append(recording())
+        yield 1
+        marks.append(recording())
+        yield 2
+
+
+@pytest.mark.parametrize("finish", ["exhaust", "close", "drop"])
+def test_generator_suspended_in_no_grad_finished_on_another_thread(finish):
+    marks, errors, after = [], [], []
+    g = _suspended_in_no_grad(marks)
+    next(g)
+    assert recording() is False                # suspended inside the block: Python's own semantics
+
+    def elsewhere():
+        nonlocal g
+        try:
+            if finish == "exhaust":
+                list(g)
+            elif finish == "close":
+                g.close()
+            else:
+                del g
+                gc.collect()
+            after.append(recording())          # this thread's own mode is untouched
+        except Exception as e:           # noqa: BLE001 - reported below
+            errors.append(e)
+    t = threading.Thread(target=elsewhere)
+    t.start()
+    t.join(10)
+    assert not errors, errors
+    assert after == [True]
+    assert recording() is True                 # and the first thread is out of no_grad
+    assert ts._grad_mode.saved == []
+
+
+def test_generator_block_closed_elsewhere_under_an_inner_block():
+    marks = []
+    g = _suspended_in_no_grad(marks)
+    next(g)
+    with enable_grad():
+        t = threading.Thread(target=lambda: list(g))
+        t.start()
+        t.join(10)
+        assert recording() is True
+        with no_grad():
+            assert recording() is False
+        assert recording() is True
+    assert recording() is True and ts._grad_mode.saved == []
+
+
+def test_generator_block_closed_on_the_same_thread_out_of_order():
+    with enable_grad():                        # an outer block, below the generator's
+        g = _suspended_in_no_grad([])
+        next(g)                                # its no_grad block is open on this thread...
+        with enable_grad():                    # ...under this one
+            list(g)                            # closing it out of order hands its mode to the block above
+            assert recording() is True
+            with no_grad():
+                assert recording() is False
+            assert recording() is True
+        assert recording() is True
+    assert recording() is True and ts._grad_mode.saved == []
+    with pytest.raises(RuntimeError, match=names("no_grad", "__exit__")):
+        no_grad().__exit__(None, None, None)   # never entered
+
+
+def test_one_no_grad_object_in_generators_on_two_threads_closes_the_right_block():
+    shared = no_grad()
+    opened, closed_main, seen = threading.Event(), threading.Event(), []
+
+    def gen():
+        with shared:
+            yield
+
+    def other():
+        g = gen()
+        next(g)
+        opened.set()
+        closed_main.wait(10)
+        seen.append(recording())               # still inside its own block
+        list(g)
+        seen.append(recording())
+    t = threading.Thread(target=other)
+    t.start()
+    opened.wait(10)
+    g = gen()
+    next(g)
+    with enable_grad():
+        list(g)                                # closes this thread's block, not the other thread's
+    mine = recording()
+    closed_main.set()
+    t.join(10)
+    assert mine is True and seen == [False, True]
+
+
+def test_eight_threads_mixing_grad_modes_transforms_and_models():
+    model = MLP(2, [3, 1], seed=1)
+    expected_out = model([0.3, -0.7]).data
+    shared = no_grad()
+    was_enabled = gc.isenabled()
+    barrier = threading.Barrier(8)
+    errors = []
+
+    @no_grad
+    def quiet_product(a, b):
+        return a * b
+
+    def worker(k):
+        try:
+            barrier.wait(10)
+            x = Value(0.5 + k)
+            for i in range(40):
+                with shared:
+                    assert (x * 2).requires_grad is False
+                    with enable_grad():
+                        assert (x * 2).requires_grad is True
+                    assert recording() is False
+                assert (x * 2).requires_grad is True
+                assert grad(lambda v: v * v * v)(x.data) == 3 * x.data ** 2
+                assert grad(grad(lambda u, v: u * v * v, 0), 1)(1.0, x.data) == 2 * x.data
+                assert quiet_product(x, x).requires_grad is False
+                out = model([0.3, -0.7])
+                assert out.data == expected_out and out.requires_grad
+                with no_grad():
+                    assert model([0.3, -0.7]).requires_grad is False
+            assert recording() is True and ts._grad_mode.saved == []
+        except Exception as e:           # noqa: BLE001 - reported below
+            errors.append((k, e))
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert gc.isenabled() is was_enabled and recording() is True
+
+
+################ Reliability: copying and pickling deep graphs
+
+def graph_shape(root):
+    """Every Value root depends on, leaves first, as (op, data, label, requires_grad, parent positions)."""
+    nodes = ts._all_nodes([root])
+    at = {v: i for i, v in enumerate(nodes)}
+    return [(v._op, repr(v.data), v.label, v.requires_grad, [at[p] for p in v._prev]) for v in nodes]
+
+
+def deep_graph(n):
+    """A chain of n ops over every kind of node, custom functions included; returns (root, leaves)."""
+    x, w = Value(0.5, label="x"), Value(-0.25, label="w")
+    c = Value(2.0, requires_grad=False, label="c")
+    steps = [
+        lambda y: y * 0.999 + x * 1e-3,
+        lambda y: (y - 0.1).leaky_relu(0.2) + 0.1,
+        lambda y: Square.apply(y) * 0.5 + Mul.apply(y, w) * 0.1 + 0.3,
+        lambda y: vsum([y, x, c, y]) * 0.2,
+        lambda y: dot([y, x], [0.5, w], 0.1),
+        lambda y: logsumexp([y, x]) - 0.7,
+        lambda y: ((y ** c) + 1).sqrt() * 0.5 + (abs(y) / c).relu().tanh() * 0.01,
+        lambda y: y.sigmoid() + y.softplus() * 0.1 - y.exp() * 0.01 + (y.square() + 1).log() * 0.1,
+        lambda y: y.sin() * 0.5 + y.cos() * 0.1 + (-y) * 0.01 + (2.0 ** y) * 0.01,
+    ]
+    y = x
+    for i in range(n):
+        y = steps[i % len(steps)](y)
+    return y, [x, w, c]
+
+
+def _pickle(obj):
+    import pickle
+    return pickle.loads(pickle.dumps(obj))
+
+
+def _deepcopy(obj):
+    import copy
+    return copy.deepcopy(obj)
+
+
+@pytest.mark.parametrize("copy_", [_pickle, _deepcopy], ids=["pickle", "deepcopy"])
+def test_a_20000_op_graph_round_trips(copy_):
+    root, leaves = deep_graph(3_700)
+    assert len(ts.backward_steps(root)) > 20_000
+    root2, leaves2 = copy_([root, leaves])
+    assert root2 is not root and all(a is not b for a, b in zip(leaves, leaves2))
+    assert graph_shape(root2) == graph_shape(root)
+    root.backward()
+    root2.backward()
+    assert [v.grad for v in leaves2] == [v.grad for v in leaves]
+    assert leaves[0].grad != 0.0 and leaves[1].grad != 0.0
+
+
+@pytest.mark.parametrize("protocol", range(__import__("pickle").HIGHEST_PROTOCOL + 1))
+def test_pickle_keeps_grads_labels_flags_and_closure_numbers(protocol):
+    import pickle
+    x = Value(-2.0, label="x")
+    k = Value(3.0, requires_grad=False, label="k")
+    y = (x.leaky_relu(0.2) * k + Square.apply(x)).tanh()
+    y.backward()
+    x2, k2, y2 = pickle.loads(pickle.dumps([x, k, y], protocol=protocol))
+    assert (x2.grad, x2.label, x2.requires_grad) == (x.grad, "x", True)
+    assert (k2.grad, k2.label, k2.requires_grad) == (0.0, "k", False)
+    assert y2.data == y.data and y2.grad == y.grad and graph_shape(y2) == graph_shape(y)
+    x2.grad = 0.0
+    y2.backward()                              # the leaky slope 0.2 and the custom backward came back
+    assert x2.grad == x.grad == pytest.approx((0.2 * 3.0 + 2 * -2.0) * (1 - y.data ** 2), rel=1e-12)
+
+
+def test_copied_graph_is_independent_and_shares_nothing():
+    import copy
+    x = Value(1.0)
+    y = x * x + x
+    y2 = copy.deepcopy(y)
+    leaf2 = y2._prev[0]._prev[0]
+    assert leaf2 is not x and leaf2.data == 1.0
+    y2.backward()
+    assert x.grad == 0.0 and leaf2.grad == 3.0
+
+
+def test_pickle_of_a_graph_whose_leaves_were_switched_off_or_moved():
+    import pickle
+    x, y = Value(1.5), Value(2.0)
+    z = x * y
+    x.requires_grad = y.requires_grad = False  # switched off after use: still an op with parents
+    z2 = pickle.loads(pickle.dumps(z))
+    assert z2._op == "*" and len(z2._prev) == 2 and z2.data == 3.0
+    a = Value(0.5)
+    b = a.log()
+    a.data = -1.0                              # moved by an optimizer after the op ran
+    b2 = pickle.loads(pickle.dumps(b))
+    b2.backward()
+    assert b2.data == math.log(0.5) and b2._prev[0].grad == 2.0
+
+
+def test_scalar_function_of_a_local_class_cannot_be_pickled_and_says_why():
+    import pickle
+
+    class Local(ScalarFunction):
+        @staticmethod
+        def forward(ctx, x):
+            return 2 * x
+
+        @staticmethod
+        def backward(ctx, g):
+            return 2 * g
+    with pytest.raises((pickle.PicklingError, AttributeError), match="Local"):
+        pickle.dumps(Local.apply(Value(1.0)))
+
+
+################ Reliability: conventions and argument checks (issue 9, the smaller bugs)
+
+OVERFLOWS = [
+    # name                 computation on Values                      IEEE float result
+    ("x * x",              lambda: Value(1e200) * Value(1e200),       INF),
+    ("-x * x",             lambda: Value(-1e200) * 1e200,             -INF),
+    ("x + x",              lambda: Value(1e308) + Value(1e308),       INF),
+    ("-x - x",             lambda: Value(-1e308) - 1e308,             -INF),
+    ("x / tiny",           lambda: Value(1e300) / Value(1e-300),      INF),
+    ("x ** 2",             lambda: Value(1e200) ** 2,                 INF),
+    ("(-x) ** 2",          lambda: Value(-1e200) ** 2,                INF),
+    ("(-x) ** 3",          lambda: Value(-1e200) ** 3,                -INF),
+    ("x ** Value",         lambda: Value(1e200) ** Value(2.0),        INF),
+    ("10 ** Value(400)",   lambda: 10 ** Value(400.0),                INF),
+    ("0.5 ** -5000",       lambda: Value(0.5) ** -5000,               INF),
+    ("(-0.5) ** -5001",    lambda: Value(-0.5) ** -5001,              -INF),
+    ("square",             lambda: Value(1e200).square(),             INF),
+]
+
+
+@pytest.mark.parametrize("name, compute, expected", OVERFLOWS, ids=[r[0] for r in OVERFLOWS])
+def test_arithmetic_overflows_to_inf_as_floats_and_torch_do(name, compute, expected):
+    assert compute().data == expected
+
+
+@pytest.mark.parametrize("x", [1e200, -1e200, 1e-300])
+def test_x_times_x_and_x_squared_agree_beyond_the_float_range(x):
+    a, b = Value(x), Value(x)
+    (a * a).backward()
+    (b ** 2).backward()
+    assert (a * a).data == (b ** 2).data and a.grad == b.grad == 2 * x
+
+
+POW_SLOPE_OVERFLOWS = [
+    # base      exponent  d(x^p)/dx = p·x^(p-1), beyond the floats: its sign
+    (1e200,     3.0,      INF),                # 3·(1e200)²
+    (-1e200,    3.0,      INF),                # 3·(-1e200)²
+    (-1e200,    4.0,      -INF),               # 4·(-1e200)³
+    (1e-200,    -2.0,     -INF),               # -2·(1e-200)^-3
+    (-1e-200,   -2.0,     INF),                # -2·(-1e-200)^-3
+    (-1e-200,   -3.0,     -INF),               # -3·(-1e-200)^-4
+    (5e-324,    0.0,      0.0),                # 0·x^-1 is 0 even where x^-1 overflows
+]
+
+
+@pytest.mark.parametrize("base, exponent, expected", POW_SLOPE_OVERFLOWS)
+def test_pow_slope_beyond_the_floats_has_the_right_sign(base, exponent, expected):
+    x = Value(base)
+    (x ** exponent).backward()
+    assert x.grad == expected
+    y = Value(base)
+    ((y ** exponent) * 0).backward()           # a zero gradient passes nothing, even through inf
+    assert y.grad == 0.0
+
+
+@requires_torch
+@pytest.mark.parametrize("base, exponent, expected", POW_SLOPE_OVERFLOWS[:-1])
+def test_pow_slope_beyond_the_floats_matches_torch(base, exponent, expected):
+    t = torch.tensor(base, dtype=torch.float64, requires_grad=True)
+    (t ** exponent).backward()
+    assert t.grad.item() == expected
+
+
+def test_numpy_bool_is_a_number_as_python_bool_is():
+    np = pytest.importorskip("numpy")
+    assert Value(np.bool_(True)).data == 1.0 and Value(np.bool_(False)).data == 0.0
+    assert (Value(1.0) + np.bool_(True)).data == 2.0
+    assert Value(True).data == 1.0
+
+
+def test_central_difference_names_a_number_too_large_for_a_float():
+    with pytest.raises(OverflowError, match=names("central_difference", "1" + "0" * 400, "too large")):
+        ts.central_difference(lambda x: x * x, 10 ** 400)
+
+
+@pytest.mark.parametrize("Optimizer", [SGD, Adam])
+@pytest.mark.parametrize("lr", [True, False, INF, -INF, NAN, -0.5, "0.1", None, 1 + 1j])
+def test_optimizers_reject_a_bad_learning_rate(Optimizer, lr):
+    with pytest.raises(ValueError, match=names(Optimizer.__name__, "lr", repr(lr))):
+        Optimizer([Value(1.0)], lr=lr)
+
+
+@pytest.mark.parametrize("Optimizer", [SGD, Adam])
+def test_optimizers_reject_a_parameter_listed_twice(Optimizer):
+    p, q = Value(1.0), Value(2.0)
+    with pytest.raises(ValueError, match=names(Optimizer.__name__, "parameter 2", "more than once")):
+        Optimizer([p, q, p], lr=0.1)
+    model = MLP(2, [2, 1], seed=0)
+    with pytest.raises(ValueError, match="more than once"):
+        Optimizer(model.parameters() + model.layers[0].parameters(), lr=0.1)
+
+
+def test_sgd_accepts_lr_zero_and_then_changes_nothing():
+    p = Value(1.0)
+    p.grad = 5.0
+    opt = SGD([p], lr=0)
+    opt.step()
+    assert opt.lr == 0.0 and p.data == 1.0
+
+
+def _bad_states():
+    """(name, edit) pairs: each edit spoils one entry of a valid MLP(2, [2, 1]) state dict."""
+    def at(key, *path):
+        def setter(value):
+            def edit(state):
+                target = state[key]
+                for i in path[:-1]:
+                    target = target[i]
+                if path:
+                    target[path[-1]] = value
+                else:
+                    state[key] = value
+            return edit
+        return setter
+    last = at("layers.1.bias", 0)                    # the last entry: nothing may be set before it fails
+    rows = [(f"last entry {v!r}", last(v)) for v in ["1.0", None, True, [1.0], {"a": 1.0}, 1j, 10 ** 400]]
+    rows += [
+        ("missing key",         lambda s: s.pop("layers.1.bias")),
+        ("extra key",           lambda s: s.update({"layers.2.bias": [0.0]})),
+        ("renamed key",         lambda s: s.update({"layers.1.biass": s.pop("layers.1.bias")})),
+        ("short row",           at("layers.1.weight", 0)([0.5])),
+        ("long row",            at("layers.1.weight", 0)([0.5, 0.5, 0.5])),
+        ("missing row",         at("layers.0.weight")([[0.1, 0.2]])),
+        ("number for a list",   at("layers.0.bias")(0.5)),
+        ("list for a number",   at("layers.0.weight", 1, 1)([0.5])),
+        ("string for a list",   at("layers.1.weight")("ab")),
+        ("not a dict",          None),
+    ]
+    return rows
+
+
+@pytest.mark.parametrize("name, edit", _bad_states(), ids=[r[0] for r in _bad_states()])
+def test_failed_load_state_dict_changes_nothing(name, edit):
+    model = MLP(2, [2, 1], seed=0)
+    good = MLP(2, [2, 1], seed=1).state_dict()
+    before = [p.data for p in model.parameters()]
+    state = json.loads(json.dumps(good))
+    if edit is None:
+        state = list(state.values())
+    else:
+        edit(state)
+    with pytest.raises((ValueError, TypeError, OverflowError), match="load_state_dict"):
+        model.load_state_dict(state)
+    assert [p.data for p in model.parameters()] == before
+    model.load_state_dict(good)                        # the good one still loads
+    assert [p.data for p in model.parameters()] == [p.data for p in MLP(2, [2, 1], seed=1).parameters()]
+
+
+def test_load_state_dict_ignores_key_order_and_accepts_any_real_number():
+    model, other = MLP(2, [2, 1], seed=0), MLP(2, [2, 1], seed=1)
+    state = other.state_dict()
+    reordered = {k: state[k] for k in reversed(list(state))}
+    model.load_state_dict(reordered)
+    assert model.state_dict() == state and list(model.state_dict()) == list(state)
+    neuron = ts.Neuron(2, seed=0)
+    neuron.load_state_dict({"bias": Fraction(1, 4), "weight": [1, 2.5]})
+    assert [p.data for p in neuron.parameters()] == [1.0, 2.5, 0.25]
+
+
+################ Reliability: random graphs over every op, second derivatives by nesting grad
+
+def _flt_lse(xs):
+    m = max(xs)
+    return m + math.log(sum(math.exp(x - m) for x in xs))
+
+
+def every_op_namespace(base, **ops):
+    """A namespace for EVERY_OP: base's functions plus the fused and piecewise ops, in base's kind of number."""
+    ns = SimpleNamespace(**vars(base))
+    ns.__dict__.update(ops)
+    return ns
+
+
+VAL_ALL = every_op_namespace(
+    VAL, relu=Value.relu, abs=abs, leaky_relu=Value.leaky_relu, softplus=Value.softplus,
+    vsum=vsum, dot=dot, logsumexp=logsumexp, custom=lambda a, b: Mul.apply(a, b))
+
+
+def flt_all(kinks):
+    """The float reference; kinks collects every input of a piecewise op, to keep points off the kinks."""
+    def at_kink(f):
+        def g(u):
+            kinks.append(u)
+            return f(u)
+        return g
+    return every_op_namespace(
+        FLT, relu=at_kink(lambda u: max(u, 0.0)), abs=at_kink(abs),
+        leaky_relu=at_kink(lambda u: u if u > 0 else 0.01 * u),
+        softplus=lambda u: max(u, 0.0) + math.log1p(math.exp(-abs(u))),
+        vsum=lambda xs: sum(xs, 0.0), dot=lambda w, x, b: sum(a * c for a, c in zip(w, x)) + b,
+        logsumexp=_flt_lse, custom=lambda a, b: a * b)
+
+
+TCH_ALL = torch and every_op_namespace(
+    TCH, relu=torch.relu, abs=torch.abs, leaky_relu=lambda u: F.leaky_relu(u, 0.01), softplus=F.softplus,
+    vsum=lambda xs: sum(xs), dot=lambda w, x, b: sum(a * c for a, c in zip(w, x)) + b,
+    logsumexp=lambda xs: torch.logsumexp(torch.stack(list(xs)), 0), custom=lambda a, b: a * b)
+
+EVERY_OP = {
+    "add":        lambda N, a, b: a + b,
+    "sub-scaled": lambda N, a, b: 0.5 * a - b / 3,
+    "mul":        lambda N, a, b: a * b,
+    "div":        lambda N, a, b: a / (1.5 + N.tanh(b)),
+    "reuse":      lambda N, a, b: a * a * N.tanh(a) - a * b + a,
+    "relu":       lambda N, a, b: N.relu(a - 0.25),
+    "abs":        lambda N, a, b: N.abs(a - b),
+    "leaky_relu": lambda N, a, b: N.leaky_relu(b + 0.1),
+    "softplus":   lambda N, a, b: N.softplus(a * b),
+    "pow":        lambda N, a, b: (1 + a * a) ** N.tanh(b),
+    "pow const":  lambda N, a, b: N.tanh(a) ** 3,
+    "vsum":       lambda N, a, b: N.vsum([a, b, a]),
+    "dot":        lambda N, a, b: N.dot([a, b], [b, N.tanh(a)], a),
+    "logsumexp":  lambda N, a, b: N.logsumexp([a, b, a]),
+    "custom":     lambda N, a, b: N.custom(a, N.sin(b)),
+    "tanh":       lambda N, a, b: N.tanh(a + b),
+    "sigmoid":    lambda N, a, b: N.sigmoid(a),
+    "exp log":    lambda N, a, b: N.log(1 + N.exp(-a * a)) + N.sqrt(1 + b * b),
+    "cos":        lambda N, a, b: N.cos(a),
+}
+
+
+@st.composite
+def every_op_dags(draw, ops=tuple(sorted(EVERY_OP)), leaves=(1, 3)):
+    """Leaves in [-1, 1] and up to 10 ops over EVERY_OP, each reading any earlier nodes (heavy reuse)."""
+    xs = draw(st.lists(st.floats(-1, 1), min_size=leaves[0], max_size=leaves[1]))
+    program = []
+    for k in range(draw(st.integers(1, 10))):
+        n = len(xs) + k
+        program.append((draw(st.sampled_from(ops)), draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1))))
+    return xs, program
+
+
+def run_every_op(program, N, *leaves):
+    nodes = list(leaves)
+    for op, i, j in program:
+        nodes.append(EVERY_OP[op](N, nodes[i], nodes[j]))
+    return nodes[-1]
+
+
+def off_the_kinks(program, leaves):
+    """assume() the point is a safe distance from every kink and the values stay moderate."""
+    kinks = []
+    value = run_every_op(program, flt_all(kinks), *leaves)
+    assume(all(abs(u) > 1e-3 for u in kinks) and abs(value) < 1e6)
+    return functools.partial(run_every_op, program, flt_all([]))
+
+
+@MANY
+@given(dag=every_op_dags())
+def test_random_graphs_over_every_op_against_central_difference(dag):
+    leaves, program = dag
+    reference = off_the_kinks(program, leaves)
+    xs = [Value(x) for x in leaves]
+    out = run_every_op(program, VAL_ALL, *xs)
+    assert close(out.data, reference(*leaves), 1e-12, 1e-14)
+    out.backward()
+    for i, x in enumerate(xs):
+        assert close(x.grad, cdiff(reference, leaves, i), 1e-6, 1e-8), (program, i)
+
+
+@requires_torch
+@FEW
+@given(dag=every_op_dags())
+def test_random_graphs_over_every_op_against_torch(dag):
+    leaves, program = dag
+    off_the_kinks(program, leaves)
+    xs = [Value(x) for x in leaves]
+    ts_ = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in leaves]
+    out, tout = run_every_op(program, VAL_ALL, *xs), run_every_op(program, TCH_ALL, *ts_)
+    out.backward()
+    tout.backward()
+    assert close(out.data, tout.item(), 1e-12, 1e-14)
+    for x, t in zip(xs, ts_):
+        assert close(x.grad, 0.0 if t.grad is None else t.grad.item(), 1e-10, 1e-12), program
+
+
+SMOOTH_OPS = tuple(sorted(op for op in EVERY_OP if op != "custom"))   # a ScalarFunction has no second derivative
+
+
+@FEW
+@given(dag=every_op_dags(ops=SMOOTH_OPS, leaves=(2, 3)))
+def test_second_derivatives_of_several_arguments_by_nesting_grad(dag):
+    leaves, program = dag
+    off_the_kinks(program, leaves)
+    f = functools.partial(run_every_op, program, VAL_ALL)
+    n = len(leaves)
+    for i in range(n):
+        first = grad(f, i)
+        for j in range(n):
+            h = grad(first, j)(*leaves)
+            assert isinstance(h, float)
+            assert close(h, cdiff(first, leaves, j), 1e-5, 1e-7), (program, i, j)
+    assert close(grad(grad(f, 0), 1)(*leaves), grad(grad(f, 1), 0)(*leaves), 1e-9, 1e-12)
+
+
+@requires_torch
+@FEW
+@given(dag=every_op_dags(ops=SMOOTH_OPS, leaves=(2, 3)))
+def test_nested_grad_hessian_matches_torch(dag):
+    leaves, program = dag
+    off_the_kinks(program, leaves)
+    f = functools.partial(run_every_op, program, VAL_ALL)
+    th = torch.autograd.functional.hessian(lambda v: run_every_op(program, TCH_ALL, *v.unbind()),
+                                           torch.tensor(leaves, dtype=torch.float64))
+    for i in range(len(leaves)):
+        for j in range(len(leaves)):
+            assert close(grad(grad(f, i), j)(*leaves), th[i, j].item(), 1e-9, 1e-11), (program, i, j)
+
+
+################ Reliability: wider ranges: zeros, ±0, subnormals, huge numbers, kinks, nan and inf
+
+EDGE_FLOATS = [0.0, -0.0, 5e-324, -5e-324, 2.2250738585072014e-308, 1e-300, -1e-300, 1.0, -1.0,
+               1e300, -1e300, 1.7976931348623157e308, -1.7976931348623157e308]
+EDGES = st.one_of(st.sampled_from(EDGE_FLOATS), st.floats(allow_nan=False, allow_infinity=False))
+
+
+STABLE_REFERENCE = {                                 # sigmoid and softplus never overflow (the conventions)
+    "sigmoid":  lambda x: 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x)),
+    "softplus": lambda x: max(x, 0.0) + math.log1p(math.exp(-abs(x))),
+}
+NAN_KINKS = {"relu": 0.0, "leaky_relu": 0.0}         # at nan, PyTorch passes 1 and the slope; we pass 0
+
+
+@pytest.mark.parametrize("name, reference, function, expr, domain", UNARY, ids=[r[0] for r in UNARY])
+@MANY
+@given(x=EDGES)
+def test_unary_values_over_the_whole_float_range(name, reference, function, expr, domain, x):
+    if name == "x ** 2.5" and x < 0.0:               # never complex: a named ValueError (Python gives complex)
+        with pytest.raises(ValueError, match=names("**", repr(x))):
+            function(Value(x))
+        return
+    try:
+        expected = STABLE_REFERENCE.get(name, reference)(x)
+    except OverflowError:
+        if "**" not in name:                         # exp: OverflowError naming the op and x
+            with pytest.raises(OverflowError, match=names(repr(x))):
+                function(Value(x))
+            return
+        expected = INF                               # ** beyond the float range: inf, as x * x gives
+    except (ValueError, ZeroDivisionError) as e:
+        with pytest.raises(type(e), match=names(repr(x))):
+            function(Value(x))
+        return
+    out = function(Value(x))
+    assert close(out.data, expected, 1e-15, 0.0), (name, x, out.data, expected)
+    if name not in ("relu", "leaky_relu"):           # max(-0.0, 0.0) has no sign worth keeping
+        assert math.copysign(1, out.data) == math.copysign(1, expected), (name, x, out.data, expected)
+
+
+def torch_unary(name):
+    return TORCH_VERSION.get(name, UNARY_BY_NAME[name][2])
+
+
+@requires_torch
+@pytest.mark.parametrize("name", [r[0] for r in UNARY])
+@pytest.mark.parametrize("x", EDGE_FLOATS + [NAN, INF, -INF])
+def test_unary_gradients_at_edge_points_match_torch(name, x):
+    function = UNARY_BY_NAME[name][2]
+    try:
+        out = function(Value(x))
+    except (ValueError, OverflowError, ZeroDivisionError):
+        return                                       # the library raises, naming the op (tested above)
+    v = Value(x)
+    function(v).backward()
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    torch_unary(name)(t).backward()
+    expected = NAN_KINKS[name] if name in NAN_KINKS and math.isnan(x) else t.grad.item()
+    # torch computes some functions of a subnormal x (log1p, expm1, ...) as 0: differences below
+    # the smallest normal float say nothing (the values are checked exactly against math above).
+    tiny = sys.float_info.min
+    assert close(out.data, torch_unary(name)(torch.tensor(x, dtype=torch.float64)).item(), 1e-15, tiny)
+    assert close(v.grad, expected, 1e-12, 0.0), (name, x, v.grad, expected)
+
+
+@requires_torch
+@pytest.mark.parametrize("name, reference, function, expr, domains, sides", [c for c in BINARY_CASES if "VV" in c.id])
+@pytest.mark.parametrize("a", [0.0, -0.0, 5e-324, 1e300, -1e300, 2.0, -2.0, NAN, INF, -INF])
+@pytest.mark.parametrize("b", [0.0, -0.0, 1e-300, 3.0, -3.0, 0.5, NAN, INF, -INF])
+def test_binary_gradients_at_edge_points_match_torch(name, reference, function, expr, domains, sides, a, b):
+    x, y = Value(a), Value(b)
+    try:
+        out = function(x, y)
+        out.backward()
+    except (ValueError, OverflowError, ZeroDivisionError):
+        return                                       # division by 0, a negative base's ln: named errors
+    tx, ty = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (a, b))
+    tout = function(tx, ty)
+    tout.backward()
+    assert close(out.data, tout.item(), 1e-15, 0.0), (name, a, b)
+    assert close(x.grad, tx.grad.item(), 1e-12, 0.0), (name, a, b, x.grad, tx.grad.item())
+    assert close(y.grad, ty.grad.item(), 1e-12, 0.0), (name, a, b, y.grad, ty.grad.item())
+
+
+################ Reliability: the audit's surviving mutants, each killed by a row here
+
+def test_a_zero_gradient_passes_nothing_through_an_infinite_slope():
+    for make in (lambda x: x.sqrt(), lambda x: x ** 0.5, lambda x: x ** 0.25):
+        x = Value(0.0)
+        (make(x) * 0).backward()
+        assert x.grad == 0.0
+        assert jvp(lambda v: make(v) * 0, [0.0], [1.0])[1] == 0.0
+        y = Value(0.0)
+        make(y).backward()
+        assert y.grad == INF
+
+
+def test_a_leaf_root_accumulates_its_seed_like_any_leaf():
+    x = Value(3.0)
+    x.backward()
+    x.backward()
+    assert x.grad == 2.0
+    y = Value(3.0)
+    y.backward(create_graph=True)
+    y.backward(create_graph=True)
+    assert float(y.grad) == 2.0
+    z = Value(2.0)
+    w = z * z
+    w.backward(create_graph=True)              # both paths of z·z add into z.grad
+    assert isinstance(z.grad, Value) and z.grad.data == 4.0
+
+
+def test_cross_entropy_rejects_a_negative_class_index():
+    with pytest.raises(ValueError, match=names("cross_entropy", "-1", "[0, 3)")):
+        cross_entropy([Value(1.0), Value(2.0), Value(3.0)], -1)
+    with pytest.raises(ValueError, match=names("cross_entropy", "3")):
+        cross_entropy([Value(1.0), Value(2.0), Value(3.0)], 3)
+
+
+def test_logsumexp_of_nothing_raises():
+    with pytest.raises(ValueError, match=names("logsumexp", "at least one")):
+        logsumexp([])
+
+
+@pytest.mark.parametrize("arg", [-1, -2, 2, True, 0.0, "0"])
+def test_central_difference_rejects_an_argument_out_of_range(arg):
+    with pytest.raises(IndexError, match=names("central_difference", f"arg={arg!r}", "2 argument")):
+        ts.central_difference(lambda x, y: x * y, 1.0, 2.0, arg=arg)
+
+
+def test_grad_tools_zero_the_leaves_before_their_own_pass():
+    x = Value(2.0, label="x")
+    y = x * x * 3
+    y.backward()
+    assert x.grad == 12.0
+    assert gradients_by_label(y) == {"x": 12.0}       # not 24: the leaf's old gradient is not added in
+    assert x.grad == 12.0                             # and it is put back afterwards
+    x.grad = 100.0
+    assert gradients_by_label(y) == {"x": 12.0} and x.grad == 100.0
+
+
+def test_value_label_must_be_a_string():
+    with pytest.raises(TypeError, match=names("Value", "label", "3")):
+        Value(1.0, label=3)
+    assert Value(1.0, label="a").label == "a" and Value(1.0).label == ""
+
+
+def test_hinge_loss_rejects_labels_other_than_plus_minus_one():
+    for bad in (0, 0.5, 2):
+        with pytest.raises(ValueError, match=names("hinge_loss", "-1 or +1")):
+            hinge_loss([Value(0.5)], [bad])
+    assert hinge_loss([Value(0.5)], [-1]).data == 1.5
+
+
+@pytest.mark.parametrize("x, truth", [(0.0, False), (-0.0, False), (2.0, True), (-1e-300, True), (NAN, True), (INF, True)])
+def test_bool_of_a_value_is_bool_of_its_number(x, truth):
+    assert bool(Value(x)) is truth
+
+
+@pytest.mark.parametrize("make", [lambda: ts.Neuron(0), lambda: ts.Layer(0, 2), lambda: MLP(0, [1]),
+                                  lambda: ts.Neuron(-1), lambda: ts.Neuron(True)])
+def test_layers_need_at_least_one_input(make):
+    with pytest.raises(ValueError, match="nin must be a positive int"):
+        make()
+
+
+@pytest.mark.parametrize("w, x", [([1.0, 2.0], [1.0]), ([1.0], [1.0, 2.0]), ([], [1.0])])
+def test_dot_of_sequences_of_different_lengths_raises(w, x):
+    with pytest.raises(ValueError, match=names("dot", f"({len(w)} and {len(x)})")):
+        dot(w, x)
+    assert dot([], []).data == 0.0 and dot([], [], 2.5).data == 2.5

@@ -23,6 +23,7 @@ import argparse
 import collections
 import functools
 import gc
+import inspect
 import math
 import numbers
 import operator
@@ -137,7 +138,7 @@ class Value:
         "a ** b"
         if b.requires_grad:
             def _backward(g, x=a.data, y=b.data):        # d(x^y)/dx = y·x^(y-1), d(x^y)/dy = x^y·ln x
-                return _pow_dx(g, x, y), g * (x ** y * _ln(x))
+                return _pow_dx(g, x, y), g * (_pw(x, y) * _ln(x))
         else:                                            # a constant exponent: no ln x, so any base works
             def _backward(g, x=a.data, y=b.data):
                 return _pow_dx(g, x, y), 0.0
@@ -388,6 +389,8 @@ def _value(x, op, strict=True):
             return Value(float(x), requires_grad=False)
         except OverflowError:
             raise OverflowError(f"{op}: {x!r} is too large for a float") from None
+    if type(x).__module__ == "numpy" and type(x).__name__ in ("bool_", "bool"):
+        return Value(float(x), requires_grad=False)  # numpy's bool, unlike Python's, is not a numbers.Real
     if not strict and not isinstance(x, _NOT_NUMBERS):
         return NotImplemented
     raise TypeError(f"{op}: expected a real number or a Value, got {x!r} ({type(x).__name__})")
@@ -433,33 +436,40 @@ def _ln(x):
 
 
 def _over(g, d):
-    """Return g / d, reading d = 0 as an infinite slope: ±inf, or 0 when g = 0."""
+    """Return g / d, reading d = ±0 as an infinite slope: ±inf as IEEE division gives it, or 0 when g = 0."""
     if float(d) != 0.0:
         return g / d
-    return g * math.inf if float(g) != 0.0 else g * 0.0
+    return g * math.copysign(math.inf, float(d)) if float(g) != 0.0 else g * 0.0
 
 
 def _pow_dx(g, x, y):
-    """Return g·y·x^(y-1), reading x = 0 as PyTorch does: 0 for y = 0, an infinite slope for 0 < y < 1."""
-    if float(x) == 0.0 and float(y) < 1.0:
-        return g * 0.0 if float(y) == 0.0 else _over(g * y, 0.0)
-    try:
-        return g * (y * x ** (y - 1))                 # y·x^(y-1) first: g·y alone may overflow
-    except OverflowError:                            # the slope is beyond the floats: ±inf, as in PyTorch
-        sign = 1.0 if float(x) > 0.0 or float(y - 1) % 2.0 == 0.0 else -1.0
-        return _over(g * y * sign, 0.0)
+    """Return g·y·x^(y-1), as PyTorch does: 0 for y = 0 (x^0 is 1 for every x), an infinite slope at x = 0 for y < 1."""
+    if float(y) == 0.0:
+        return g * 0.0
+    if float(x) == 0.0 and float(y) < 1.0:           # ±0^(y-1) is infinite: -inf only for -0 to an odd power
+        odd = float(y - 1) % 2.0 == 1.0
+        return _over(g * y * (math.copysign(1.0, float(x)) if odd else 1.0), 0.0)
+    p = _pw(x, y - 1)                                # x^(y-1) first: g·y alone may overflow
+    if math.isinf(float(p)) and math.isfinite(float(x)):   # the slope is beyond the floats: ±inf
+        return _over(g * y * math.copysign(1.0, float(p)), 0.0)
+    return g * (y * p)
+
+
+def _pw(x, y):
+    """x ** y on floats or on Values (for the closures)."""
+    return _power(x, y) if x.__class__ is float else x ** y
 
 
 def _power(x, y):
-    """x ** y on floats, never complex: errors name ** and both numbers."""
+    """x ** y on floats, never complex: errors name ** and both numbers; ±inf beyond the float range, as x * x."""
     if x < 0.0 and math.isfinite(x) and math.isfinite(y) and not y.is_integer():
         raise ValueError(f"**: a negative base to a non-integer power has no real value: {x!r} ** {y!r}")
     if x == 0.0 and y < 0.0:
         raise ZeroDivisionError(f"**: 0.0 cannot be raised to the negative power {y!r}")
     try:
         return x ** y
-    except OverflowError:
-        raise OverflowError(f"**: {x!r} ** {y!r} is too large for a float") from None
+    except OverflowError:                            # Python raises here, while x * x gives inf: give inf too
+        return -math.inf if x < 0.0 and y % 2.0 == 1.0 else math.inf
 
 
 def _math(fn, x, op, domain=""):
@@ -601,14 +611,24 @@ del M, T
 ################ Grad mode: no_grad and enable_grad
 
 class _GradMode(threading.local):
-    enabled = True                     # False inside `with no_grad():`, per thread
     transforms = 0                     # grad transforms whose function is running, per thread
 
     def __init__(self):
-        self.saved = []                # the modes to restore as blocks close, per thread
+        self.enabled = True            # False inside `with no_grad():`, per thread
+        self.saved = []                # the blocks open on this thread, innermost last
 
 
 _grad_mode = _GradMode()
+_grad_mode_lock = threading.RLock()    # reentrant: a generator finalized by the collector inside may close a block
+
+
+class _Block:
+    """One open `with no_grad():` block: who opened it, the mode it replaced, and its thread's mode."""
+
+    __slots__ = ("owner", "previous", "mode")
+
+    def __init__(self, owner, previous, mode):
+        self.owner, self.previous, self.mode = owner, previous, mode
 
 
 class no_grad:
@@ -628,16 +648,29 @@ class no_grad:
         pass
 
     def __enter__(self):
-        _grad_mode.saved.append(_grad_mode.enabled)
-        _grad_mode.enabled = self.enabled
+        mode = _grad_mode.__dict__     # this thread's own dict: the block can restore it from any thread
+        block = _Block(self, mode["enabled"], mode)
+        with _grad_mode_lock:
+            mode["saved"].append(block)
+            self.__dict__.setdefault("_open", []).append(block)
+            mode["enabled"] = self.enabled
         return self
 
     def __exit__(self, *exc):
-        _grad_mode.enabled = _grad_mode.saved.pop()
+        with _grad_mode_lock:
+            saved = _grad_mode.saved
+            if saved and saved[-1].owner is self:    # the usual case: the innermost block on this thread
+                block = saved.pop()
+                _grad_mode.enabled = block.previous
+                self._open.remove(block)
+            else:                                    # a generator suspended in the block, resumed elsewhere
+                _close_elsewhere(self)
         return False
 
     def __call__(self, fn):
         mode = type(self)
+        if inspect.isgeneratorfunction(fn):
+            return _generator_under(mode, fn)
 
         @functools.wraps(fn)
         def wrapped(*args, **kwargs):
@@ -650,6 +683,56 @@ class enable_grad(no_grad):
     """Record the graph inside `with enable_grad():`, even within no_grad (on this thread)."""
 
     enabled = True
+
+
+def _close_elsewhere(owner):
+    """Close owner's newest open block, found on this thread or another: restore that thread's mode.
+
+    Each open block remembers the mode it replaced. Closing the innermost block
+    of a thread puts that mode back; closing one further down hands its mode to
+    the block just inside it, which puts it back when it closes in turn.
+    """
+    blocks = owner.__dict__.get("_open", [])
+    if not blocks:
+        raise RuntimeError(f"{type(owner).__name__}: __exit__ without a matching __enter__")
+    here = [b for b in blocks if b.mode is _grad_mode.__dict__]
+    block = (here or blocks)[-1]                     # this thread's newest block of owner, else the newest
+    blocks.remove(block)
+    saved = block.mode["saved"]
+    i = next(k for k, b in enumerate(saved) if b is block)
+    if i == len(saved) - 1:
+        block.mode["enabled"] = block.previous
+    else:
+        saved[i + 1].previous = block.previous
+    del saved[i]
+
+
+def _generator_under(mode, fn):
+    """Wrap the generator function fn so that its body runs under mode, as PyTorch wraps generators.
+
+    Each resume (next, send, throw, close) runs inside `with mode():`; each
+    yield hands back to the caller in the caller's own mode.
+    """
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        with mode():
+            gen = fn(*args, **kwargs)
+        resume, sent = gen.send, None
+        while True:
+            try:
+                with mode():
+                    out = resume(sent)
+            except StopIteration as stop:
+                return stop.value
+            try:
+                sent, resume = (yield out), gen.send
+            except GeneratorExit:
+                with mode():
+                    gen.close()
+                raise
+            except BaseException as e:
+                sent, resume = e, gen.throw
+    return wrapped
 
 
 ################ Fused ops: one node for a whole sum, dot product or log-sum-exp
@@ -1027,7 +1110,7 @@ class ScalarFunction:
         if isinstance(out, Value) or not isinstance(out, numbers.Real):
             raise TypeError(f"{name}.forward must return a real number, got {out!r}")
 
-        def _backward(g, *_):                        # the chain rule, as the class wrote it
+        def _backward(g, *_, cls=cls):               # the chain rule, as the class wrote it (cls: for pickle)
             if g.__class__ is not float:
                 raise RuntimeError(f"{name}: a ScalarFunction's backward works on floats, so "
                                    f"create_graph=True (higher derivatives) cannot pass through it")
@@ -1050,6 +1133,78 @@ def _checked_gradients(cls, grads, n):
     return tuple(float(d) for d in grads)
 
 
+################ Copying and pickling a graph: flat records, closures made again on load
+# A closure cannot be pickled, and pickling each Value inside its child would
+# recurse once per op. So a Value is saved flat: the leaves it depends on, as
+# ordinary objects, then one record per op above them, parents first, naming
+# the op and the positions of its parents. Loading runs each op again on the
+# loaded parents, which makes a fresh closure, and gives that closure back the
+# numbers the old one kept (a ScalarFunction runs forward again with a fresh
+# Context instead). copy.deepcopy takes the same path. Values pickled together
+# share their leaves; each one's ops above the leaves are made again for it.
+
+_REMAKE = {                            # ops that are not a Value method of the same name
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+    "**": operator.pow, "neg": operator.neg, "abs": abs, "input": lambda a: _input(a),
+    "sum": lambda *xs: vsum(xs), "logsumexp": lambda *xs: logsumexp(xs),
+    "dot": lambda *wxb: dot(wxb[:len(wxb) // 2], wxb[len(wxb) // 2:-1], wxb[-1]),
+}
+
+
+def _reduce_value(v):
+    """Value.__reduce__: how pickle and copy save v (see above)."""
+    state = (None, {"grad": v.grad, "requires_grad": v.requires_grad})
+    if not v._prev:                                  # a leaf: its number and name, its grad set after
+        return Value, (v.data, v.label), state
+    order = _backward_order([v])
+    order.reverse()                                  # parents first
+    index, leaves, records = {}, [], []
+    for u in order:
+        for p in u._prev:
+            if not p._prev and p not in index:
+                index[p] = len(leaves)
+                leaves.append(p)
+    for u in order:
+        index[u] = len(leaves) + len(records)
+        keep = u._backward.__kwdefaults__ or {}
+        cls = keep.get("cls")                        # a ScalarFunction's node
+        records.append((u._op, cls, [index[p] for p in u._prev], u.data, u.label,
+                        None if u is v else u.grad, u.requires_grad,
+                        None if cls else (u._backward.__defaults__, u._backward.__kwdefaults__)))
+    return _remade, (leaves, records), state
+
+
+def _remade(leaves, records):
+    """Make a pickled graph again from its leaves and op records; return its last Value."""
+    nodes = list(leaves)
+    with enable_grad():
+        for op, cls, parents, data, label, grad, requires_grad, numbers_kept in records:
+            ps = [nodes[i] for i in parents]
+            off = [p for p in ps if not p.requires_grad]
+            if len(off) == len(ps):                  # every parent switched off after use: still an op
+                for p in off:
+                    p.requires_grad = True
+            remake = cls.apply if cls else _REMAKE[op] if op in _REMAKE else getattr(Value, op)
+            try:
+                v = remake(*ps)
+            except (ArithmeticError, ValueError):   # a leaf moved since the op ran (an optimizer step):
+                v = remake(*[Value(1.0, requires_grad=p.requires_grad) for p in ps])   # a closure from 1s
+                v._prev = tuple(ps)
+            finally:
+                for p in off:
+                    p.requires_grad = False
+            if numbers_kept:
+                v._backward.__defaults__, v._backward.__kwdefaults__ = numbers_kept
+            v.data, v.label, v.requires_grad = data, label, requires_grad
+            if grad is not None:
+                v.grad = grad
+            nodes.append(v)
+    return nodes[-1]
+
+
+Value.__reduce__ = _reduce_value
+
+
 ################ Neural networks: Neuron, Layer, MLP, and their parameters
 
 def _rng(seed):
@@ -1065,16 +1220,27 @@ class _gc_paused:
 
     The graph this library builds has no reference cycles, so nothing is lost:
     reference counting frees it. This only saves the collector's scans of a
-    graph that is still growing.
+    graph that is still growing. Blocks on several threads share one pause:
+    the first to enter records whether the collector was on and turns it off,
+    the last to leave turns it back on (a lock makes that count race-free).
     """
 
+    _lock = threading.Lock()
+    _active = 0                        # blocks inside, over all threads
+    _was_enabled = False               # the collector's state when the first of them entered
+
     def __enter__(self):
-        self.was_enabled = gc.isenabled()
-        gc.disable()
+        with _gc_paused._lock:
+            if _gc_paused._active == 0:
+                _gc_paused._was_enabled = gc.isenabled()
+                gc.disable()
+            _gc_paused._active += 1
 
     def __exit__(self, *exc):
-        if self.was_enabled:
-            gc.enable()
+        with _gc_paused._lock:
+            _gc_paused._active -= 1
+            if _gc_paused._active == 0 and _gc_paused._was_enabled:
+                gc.enable()
         return False
 
 
@@ -1119,8 +1285,9 @@ class Module:
         """Set the parameters from state_dict() data; a wrong shape changes nothing and raises."""
         named = self._named()
         _check_state(_map_tree(lambda p: p.data, named), state, type(self).__name__)
-        for p, x in zip(_flatten(named, named), _flatten(state, named)):
-            p.data = float(x)
+        numbers_in = [_value(x, "load_state_dict").data for x in _flatten(state, named)]   # all, before any is set
+        for p, x in zip(_flatten(named, named), numbers_in):
+            p.data = x
 
 
 def _map_tree(fn, tree):
@@ -1205,7 +1372,7 @@ class Neuron(Module):
     """
 
     def __init__(self, nin, activation="relu", seed=None, *, nonlin=None, init="pytorch"):
-        if not isinstance(nin, int) or nin < 1:
+        if isinstance(nin, bool) or not isinstance(nin, int) or nin < 1:
             raise ValueError(f"Neuron: nin must be a positive int, got {nin!r}")
         self.activation = _activation(activation, nonlin, "Neuron")
         if init not in ("pytorch", "micrograd"):
@@ -1314,12 +1481,14 @@ class _Optimizer:
             raise TypeError(f"{name}: expected a list of Values to optimize, got {params!r}") from None
         if not self.params:
             raise ValueError(f"{name}: got an empty parameter list")
+        seen = set()
         for i, p in enumerate(self.params):
             if not isinstance(p, Value):
                 raise TypeError(f"{name}: parameter {i} is {p!r}, expected a Value")
-        if not isinstance(lr, numbers.Real) or not lr >= 0.0:
-            raise ValueError(f"{name}: lr must be a number >= 0, got {lr!r}")
-        self.lr = float(lr)
+            if p in seen:                            # it would be stepped twice per step()
+                raise ValueError(f"{name}: parameter {i} ({p!r}) is listed more than once")
+            seen.add(p)
+        self.lr = _hyper(lr, name, "lr")
 
     def zero_grad(self):
         """Set every parameter's gradient to 0."""

@@ -1,0 +1,218 @@
+"""Mutation testing for tinygrad_scalar, by hand: how many single-point bugs do the tests catch?
+
+Each mutant is tinygrad_scalar.py with ONE small change made through its syntax
+tree (+ for -, < for <=, a constant nudged, += made =, a `not` dropped...).
+The test suite runs against each mutant in a scratch directory; a mutant is
+"killed" when some test fails, "survived" when all pass, "timeout" when the
+run takes too long (an infinite loop counts as caught). A survivor is either a
+gap in the tests or an equivalent mutant (one that changes no behaviour): the
+script lists every survivor with its line so a human can tell which.
+
+    python benchmarks/mutate.py                    # every mutant (long: ~20 s each)
+    python benchmarks/mutate.py --sample 150       # a random sample of 150, seed 0
+    python benchmarks/mutate.py --list             # only list the mutants
+    python benchmarks/mutate.py --lines 400-520    # only mutants on those lines
+    python benchmarks/mutate.py --ids 12,40        # these mutants again, e.g. survivors after new tests
+
+Standard library only; run it with the python that has the test dependencies
+(pytest, hypothesis) installed, e.g. .venv/bin/python. Not part of CI.
+"""
+
+import argparse
+import ast
+import os
+import random
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LIBRARY = ROOT / "tinygrad_scalar.py"
+TESTS = ROOT / "test_tinygrad_scalar.py"
+
+SWAPS = {                                    # each operator and what it becomes
+    ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,
+    ast.FloorDiv: ast.Div, ast.Mod: ast.FloorDiv, ast.Pow: ast.Mult,
+    ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt,
+    ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Is: ast.IsNot, ast.IsNot: ast.Is,
+    ast.In: ast.NotIn, ast.NotIn: ast.In, ast.And: ast.Or, ast.Or: ast.And,
+}
+
+
+def _skipped(node, parents):
+    """Whether node sits where a mutant teaches nothing: docstrings, the demo, __all__."""
+    for p in parents:
+        if isinstance(p, ast.FunctionDef) and p.name in ("train_moons", "_progress_bar", "main"):
+            return True
+        if isinstance(p, ast.If) and "__name__" in ast.dump(p.test):
+            return True
+        if isinstance(p, ast.Assign) and any(getattr(t, "id", "") in ("__all__", "__version__") for t in p.targets):
+            return True
+    return False
+
+
+def _new_constants(value):
+    """The nudged versions of a numeric constant: 0 <-> 1, 1 -> 2, c -> c + 1."""
+    if isinstance(value, bool):
+        return [not value]
+    if not isinstance(value, (int, float)):
+        return []
+    if value == 0:
+        return [type(value)(1)]
+    if value == 1:
+        return [type(value)(0), type(value)(2)]
+    return [value + 1]
+
+
+def find_mutants(tree):
+    """Return (node path, description, how) for every single-point change to tree."""
+    found = []
+    stack = [(tree, ())]
+    while stack:
+        node, parents = stack.pop()
+        if not _skipped(node, parents):
+            line = getattr(node, "lineno", 0)
+            if isinstance(node, (ast.BinOp, ast.AugAssign)) and type(node.op) in SWAPS:
+                new = SWAPS[type(node.op)]
+                found.append((line, f"{type(node.op).__name__} -> {new.__name__}", node, ("op", new)))
+            if isinstance(node, ast.AugAssign):
+                found.append((line, f"{type(node.op).__name__}= -> =", node, ("augassign", None)))
+            if isinstance(node, ast.Compare):
+                for i, op in enumerate(node.ops):
+                    if type(op) in SWAPS:
+                        new = SWAPS[type(op)]
+                        found.append((line, f"{type(op).__name__} -> {new.__name__}", node, ("cmp", (i, new))))
+            if isinstance(node, ast.BoolOp) and type(node.op) in SWAPS:
+                new = SWAPS[type(node.op)]
+                found.append((line, f"{type(node.op).__name__} -> {new.__name__}", node, ("op", new)))
+            if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Not, ast.USub)):
+                found.append((line, f"drop {type(node.op).__name__}", node, ("unary", None)))
+            if isinstance(node, ast.Constant) and not _is_docstring(node, parents):
+                for v in _new_constants(node.value):
+                    found.append((line, f"{node.value!r} -> {v!r}", node, ("const", v)))
+        for child in ast.iter_child_nodes(node):
+            stack.append((child, parents + (node,)))
+    found.sort(key=lambda m: (m[0], m[1]))
+    return found
+
+
+def _is_docstring(node, parents):
+    return bool(parents) and isinstance(parents[-1], ast.Expr) and isinstance(node.value, str)
+
+
+class _Apply(ast.NodeTransformer):
+    """Make the one change `how` at `target`, leave every other node as it is."""
+
+    def __init__(self, target, how):
+        self.target, self.how = target, how
+
+    def generic_visit(self, node):
+        node = super().generic_visit(node)
+        if node is not self.target:
+            return node
+        kind, arg = self.how
+        if kind == "op":
+            node.op = arg()
+        elif kind == "cmp":
+            node.ops[arg[0]] = arg[1]()
+        elif kind == "augassign":
+            return ast.copy_location(ast.Assign(targets=[node.target], value=node.value), node)
+        elif kind == "unary":
+            return node.operand
+        elif kind == "const":
+            node.value = arg
+        return node
+
+
+def mutant_source(source, index):
+    """The library's source with mutant number index applied (parsed afresh each time)."""
+    tree = ast.parse(source)
+    line, what, target, how = find_mutants(tree)[index]
+    tree = _Apply(target, how).visit(tree)
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
+def run_tests(source, timeout, pytest_args):
+    """Run the suite against source in a scratch directory; return 'killed', 'survived' or 'timeout'."""
+    with tempfile.TemporaryDirectory(prefix="mutant-") as tmp:
+        Path(tmp, "tinygrad_scalar.py").write_text(source, encoding="utf-8")
+        shutil.copy(TESTS, tmp)
+        for extra in ("demo.ipynb", "README.md"):
+            if (ROOT / extra).exists():
+                shutil.copy(ROOT / extra, tmp)
+        env = dict(os.environ, PYTHONPATH=tmp, PYTHONDONTWRITEBYTECODE="1")
+        cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
+               "test_tinygrad_scalar.py", *pytest_args]
+        try:
+            result = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return "timeout"
+        return "survived" if result.returncode == 0 else "killed"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sample", type=int, help="test only this many mutants, drawn at random")
+    parser.add_argument("--seed", type=int, default=0, help="random seed for --sample (default 0)")
+    parser.add_argument("--lines", help="only mutants on lines A-B of tinygrad_scalar.py")
+    parser.add_argument("--ids", help="only these mutants, by number: 12,40,41 (as --list shows them)")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per mutant (default 300)")
+    parser.add_argument("--list", action="store_true", help="list the mutants and stop")
+    parser.add_argument("--pytest-args", default="", help="extra pytest arguments, e.g. \"-k 'not notebook'\"")
+    args = parser.parse_args()
+
+    source = LIBRARY.read_text(encoding="utf-8")
+    mutants = [(i, line, what) for i, (line, what, _, _) in enumerate(find_mutants(ast.parse(source)))]
+    if args.lines:
+        low, high = (int(x) for x in args.lines.split("-"))
+        mutants = [m for m in mutants if low <= m[1] <= high]
+    if args.ids:
+        wanted = {int(i) for i in args.ids.split(",")}
+        mutants = [m for m in mutants if m[0] in wanted]
+    if args.sample is not None and args.sample < len(mutants):
+        mutants = sorted(random.Random(args.seed).sample(mutants, args.sample))
+    if args.list:
+        for i, line, what in mutants:
+            print(f"#{i:4d}  line {line:5d}  {what}")
+        print(f"{len(mutants)} mutants")
+        return 0
+
+    extra = shlex.split(args.pytest_args)
+    print(f"baseline: the unmutated library (as ast.unparse writes it) must pass", flush=True)
+    if run_tests(ast.unparse(ast.parse(source)), args.timeout, extra) != "survived":
+        print("the tests fail on the unmutated library: fix that first", file=sys.stderr)
+        return 1
+    counts = {"killed": 0, "survived": 0, "timeout": 0, "unchanged": 0}
+    survivors = []
+    plain = ast.unparse(ast.parse(source))
+    start = time.time()
+    for n, (i, line, what) in enumerate(mutants, 1):
+        changed = mutant_source(source, i)
+        if changed == plain:                     # e.g. 1 -> 1.0 written the same way: not a mutant
+            outcome = "unchanged"
+        else:
+            outcome = run_tests(changed, args.timeout, extra)
+        counts[outcome] += 1
+        if outcome == "survived":
+            survivors.append((i, line, what))
+        print(f"[{n}/{len(mutants)}] #{i} line {line} {what}: {outcome}  ({time.time() - start:.0f} s)", flush=True)
+
+    tested = counts["killed"] + counts["survived"] + counts["timeout"]
+    print(f"\nmutants: {len(mutants)} ({counts['unchanged']} unchanged skipped), tested {tested}")
+    print(f"killed {counts['killed']}, timeouts {counts['timeout']} (counted as killed), survived {counts['survived']}")
+    if tested:
+        rate = (counts["killed"] + counts["timeout"]) / tested
+        print(f"kill rate: {rate:.1%} of the mutants tested; survivors are listed below: each is a gap in")
+        print("the tests or an equivalent mutant (no behaviour changes); judge each one, then recount.")
+    for i, line, what in survivors:
+        print(f"  survived #{i} line {line}: {what}")
+        print("    " + LIBRARY.read_text(encoding="utf-8").splitlines()[line - 1].strip())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
