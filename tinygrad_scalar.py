@@ -1802,9 +1802,8 @@ def _kept(nodes, own):
     the same way (by this list, the dict of counts and the loop variable).
     """
     inside = _graph_references(nodes)
-    probe = Value(0.0)
-    inside[probe] = 0
-    nodes.insert(0, probe)
+    nodes.insert(0, Value(0.0))                      # the probe, held by the list alone
+    inside[nodes[0]] = 0
     base = None
     for v in nodes:
         if base is None:
@@ -1859,7 +1858,7 @@ class _Jitted:
                     return self._shaped(trace, trace.run(*xs))
                 except _Retrace:
                     continue
-        with self.lock:
+        with self.lock, _gc_paused():                # a big trace makes many objects, and no cycles
             trace = self._trace(xs)
             self.traces = ([trace] + self.traces)[:self._MAX_TRACES]
         try:
