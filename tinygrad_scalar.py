@@ -1645,7 +1645,7 @@ def _write_guard(code, names, a, op, b, outcome):
     test = f"{left} {op} {right}"
     uses = [n for n in (left, right) if n.isidentifier() and n not in ("inf", "nan")]
     code.add([], f"if {'not ' if outcome else ''}{test}: raise Retrace", uses, pure=False,
-             comment=f"guard: the trace took {test} == {outcome}")
+             comment=f"guard: in the trace, {test} was {outcome}")
 
 
 def _write_backward(code, names, custom, root, wrt):
