@@ -1967,7 +1967,8 @@ def jit(f):
     traces f again. f must be a function of its arguments alone: it may not
     read a traced Value's number (float(x), x.detach(), no_grad) or keep a
     traced Value after it returns; those raise. Reading x.data directly
-    cannot be seen, and bakes the number in: do not.
+    cannot be seen, and bakes the number in: do not. Work whose result reaches
+    neither an output nor a guard is dropped, as in JAX, errors and all.
     """
     if isinstance(f, _Jitted):
         return f
