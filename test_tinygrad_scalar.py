@@ -2400,6 +2400,23 @@ def test_jit_of_jit_and_of_nested_grad():
         jit(grad(grad(lambda x: x.sqrt())))(2.0)   # sqrt's backward branches on its number: not in jit
 
 
+def test_jit_inside_jit_and_under_no_grad():
+    inner = jit(lambda x: x.tanh() * 2)
+    outer = jit(value_and_grad(lambda x: inner(x) + inner(2.0) * x))      # on Values inner runs its f
+    expected = value_and_grad(lambda x: x.tanh() * 2 + math.tanh(2.0) * 2 * x)(0.3)
+    assert all(close(a, b, 1e-15) for a, b in zip(outer(0.3), expected))
+    with no_grad():
+        assert same(jit(grad(lambda x: x * x))(3.0), 6.0)
+
+
+def test_jit_drops_work_that_reaches_no_output():
+    f = lambda x: [x.log(), x * 2][1]                # the log is dead code: as in JAX, it is not run
+    jf = jit(f)
+    assert same(jf(1.0), 2.0) and same(jf(-1.0), -2.0)   # the trace (at 1.0) ran the log; the code does not
+    with pytest.raises(ValueError, match="log"):
+        f(Value(-1.0))
+
+
 def test_comparisons_and_bool_outside_jit_are_unchanged():
     a, b = Value(1.0), Value(2.0)
     assert (a < b, a <= b, a > b, a >= b, bool(a), bool(Value(0.0)), 0.5 < a) == (True, True, False, False, True, False, True)
