@@ -1687,7 +1687,14 @@ def _write_backward(code, names, custom, root, wrt):
             for p, d in zip(parents, grads):
                 if p.requires_grad:
                     add(p, d)
-    return [_literal(1.0) if w is root else code.text(flush(w, "d" + names[w])) for w in wrt]
+    grads = []
+    for w in wrt:
+        d = 1.0 if w is root else flush(w, "d" + names[w])
+        if isinstance(d, _Symbol) and d.name != "d" + names[w]:
+            d = code.line("{}", d, name="d" + names[w])    # each input's gradient under its own name
+            sums[w] = [d, []]
+        grads.append(code.text(d))
+    return grads
 
 
 def _inlined(lines, returns, most=6):
