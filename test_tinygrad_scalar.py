@@ -2210,6 +2210,14 @@ def test_jit_source_reads_as_code():
     compile(src, "<check>", "exec")
 
 
+def test_jit_inlining_keeps_the_order_of_operations():
+    lines = [(("t1",), "t1 = f(x0)", ("x0",), ("f({})", ["x0"])),
+             (("t2",), "t2 = f(x1)", ("x1",), ("f({})", ["x1"])),
+             (("t3",), "t3 = t1 * t2", ("t1", "t2"), ("{} * {}", ["t1", "t2"])),
+             (("d4",), "d4 = t3 ** 2", ("t3",), ("{} ** {}", ["t3", "2"]))]
+    assert [text for _, text, _ in ts._inlined(lines, ["d4"])] == ["d4 = (f(x0) * f(x1)) ** 2"]
+
+
 def test_jit_errors_at_run_time_are_the_engines():
     cases = [
         (lambda x, y: x / y,          (1.0, 1.0), (1.0, 0.0)),

@@ -26,6 +26,7 @@ import math
 import numbers
 import operator
 import random
+import re
 import sys
 import threading
 
@@ -1589,7 +1590,7 @@ def _unknown(v, where):
 
 
 def _generate(inputs, outs, guards, wrt, start, where):
-    """Write the code for a trace: return (the statements, their namespace, the names to return)."""
+    """Write the code for a trace: return the _Code and the names (or literals) it returns."""
     code = _Code()
     names = {x: f"x{i}" for i, x in enumerate(inputs)}
     custom = {}                                      # node: (class's name in the code, its Context's name)
@@ -1714,6 +1715,7 @@ def _inlined(lines, returns, most=6):
     inline = {t for k, (targets, _, _, expr) in enumerate(lines) if expr and len(targets) == 1
               for t in targets if t[0] == "t" and reads.get(t) == 1 and lines[reader[t]][3] and t in lines[reader[t]][3][1]}
     pending, out = {}, []                            # name: (its expression, its size, the names it reads)
+    call = re.compile(r"[A-Za-z_]\w*\(\{\}(, \{\})*\)\Z")   # a template that is one call: f({}, {})
     for targets, text, uses, expr in lines:
         if expr is None:
             out.append((targets, text, uses))
@@ -1722,14 +1724,14 @@ def _inlined(lines, returns, most=6):
         size, reads_now, texts = 1, [u for u in uses if u not in pending], []
         for a in args:
             if a in pending:
-                e, n, u = pending.pop(a)
-                texts.append(e if e[0] == "_" and e.endswith(")") else f"({e})")   # _exp(x) needs no ()
+                e, n, u, whole = pending.pop(a)
+                texts.append(e if whole else f"({e})")     # a call, _exp(x), needs no ()
                 size, reads_now = size + n, reads_now + u
             else:
                 texts.append(a)
         source = template.format(*texts)
         if targets[0] in inline and size <= most:
-            pending[targets[0]] = (source, size, reads_now)
+            pending[targets[0]] = (source, size, reads_now, bool(call.match(template)))
         else:
             out.append((targets, f"{targets[0]} = {source}", reads_now))
     return out
