@@ -1659,7 +1659,7 @@ def _write_backward(code, names, custom, root, wrt):
     def add(v, term):                                # parent.grad += term, as backward() does it
         acc, terms = sums.setdefault(v, [0.0, []])
         terms.append(term)
-        if len(terms) == 2:                          # add as they come: no term waits long to be used
+        if len(terms) == _TERMS:                     # add as they come: no term waits long to be used
             flush(v, code.fresh("a"))
 
     def flush(v, name):
@@ -1738,6 +1738,7 @@ def _inlined(lines, returns, most=6):
 
 
 _CHUNK = 5000                                        # statements per generated function at most
+_TERMS = 8                                           # gradient terms added up per statement at most
 
 
 def _assemble(code, n_inputs, returns, title):
