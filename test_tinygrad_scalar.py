@@ -2304,12 +2304,13 @@ def test_jit_compiles_a_100000_op_function_in_chunks():
 
 
 def test_jit_chunks_carry_the_backward_pass_too(monkeypatch):
-    monkeypatch.setattr(ts, "_CHUNK", 50)
+    monkeypatch.setattr(ts, "_CHUNK", 30)
     f = random_program(7, n_ops=60)
     jvg = jit(value_and_grad(f, (0, 1, 2)))
     for point in jit_points(7, 3):
         assert same(outcome(jvg, *point), outcome(value_and_grad(f, (0, 1, 2)), *point))
     assert jvg.source.count("\ndef part") >= 5
+    assert any("= M[" in part and " + " in part for part in jvg.source.split("\ndef part")[2:])   # sums go on across parts
 
 
 def values_reachable(root):
