@@ -1464,11 +1464,20 @@ _INLINE = {
     "neg":   lambda a: f"-{a}",
     "relu":  lambda a: f"0.0 if {a} <= 0.0 else {a}",                                # as Value.relu
     "input": lambda a: a,
-    "sum":   lambda *xs: "sum((" + "".join(x + ", " for x in xs) + "), 0.0)",      # as vsum
-    "dot":   lambda *wxb: "sum((" + "".join(f"{w} * {x}, " for w, x in zip(wxb[:len(wxb) // 2],
-                                                                             wxb[len(wxb) // 2:-1]))
-                          + f"), 0.0) + {wxb[-1]}",                               # as dot
+    "sum":   lambda *xs: _sum_source(xs),                                           # as vsum
+    "dot":   lambda *wxb: _sum_source([f"{w} * {x}" for w, x in zip(wxb[:len(wxb) // 2],
+                                                                wxb[len(wxb) // 2:-1])]) + f" + {wxb[-1]}",
 }
+
+
+def _sum_source(terms):
+    """Source for sum(terms, 0.0), as vsum and dot add: a chain of + where that is the same arithmetic.
+
+    From Python 3.12 on, sum() adds floats with compensation, so the code calls it too.
+    """
+    if sys.version_info < (3, 12) and len(terms) <= 64:
+        return " + ".join(["0.0"] + list(terms))
+    return "sum((" + "".join(t + ", " for t in terms) + "), 0.0)"
 
 
 def _divide(x, y):
