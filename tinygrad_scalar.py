@@ -1309,9 +1309,10 @@ def make_linear(n=50, weight=5.0, bias=10.0, noise=3.0, x_range=(-10.0, 10.0), s
 # jit(f) runs f once on Values, as grad does, and reads the graph it made. It
 # writes one line of Python per op for the forward pass, from the table
 # _FORWARD; for gradients it then calls each node's own _backward closure with
-# _Symbols in place of numbers, so the closure writes its own backward code,
-# one line per operation. The code is compiled once and from then on runs on
-# floats alone: no Value, no graph, no closure calls.
+# _Symbols in place of numbers, so the closure writes its own backward code;
+# each gradient is then added up in one line, as backward() adds it, with the
+# closures' one-use temporaries written into that line. The code is compiled
+# once and from then on runs on floats alone: no Value, no graph, no closures.
 
 class _Retrace(Exception):
     """Raised by generated code when a guard fails: the call took another branch than the trace."""
