@@ -39,7 +39,7 @@ import tinygrad_scalar as ts
 from tinygrad_scalar import (
     MLP, SGD, Adam, GradcheckError, ScalarFunction, Value,
     binary_cross_entropy_with_logits, cross_entropy, derivative, dot, grad, gradcheck,
-    gradients_by_label, hessian, hinge_loss, jacobian, jvp, logsumexp, make_linear,
+    gradients_by_label, hessian, hinge_loss, jacobian, jit, jit_loss, jvp, logsumexp, make_linear,
     make_moons, mse_loss, no_grad, value_and_grad, vsum,
 )
 
@@ -2553,6 +2553,504 @@ def test_qualified_names_of_the_generated_operators():
     with pytest.raises(TypeError, match=r"takes 2 positional arguments"):   # the wording is Python's own
         pow(Value(2.0), 2, 3)
 
+
+
+
+################ jit: the generated code against the engine, guards, safety, limits
+# The oracle for jit is the engine itself: the generated code must give exactly
+# the numbers (and the errors) that value_and_grad gives, at many points per trace.
+
+def outcome(fn, *args):
+    """What fn(*args) gives: its result, or the type and message of what it raised."""
+    try:
+        return fn(*args)
+    except Exception as e:                 # the same error, with the same words, is part of the contract
+        return (type(e).__name__, str(e))
+
+
+def same(a, b):
+    """Whether two results are identical: floats bit for bit (nan, -0.0 included), containers item by item."""
+    if isinstance(a, float) and isinstance(b, float):
+        return a.hex() == b.hex() if a == a else b != b
+    if isinstance(a, (tuple, list)) and type(a) is type(b):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
+
+
+JIT_UNARY = [
+    # op made          how (log, sqrt and ** kept in their domains: jit's errors are tested on their own)
+    ("neg",            lambda a: -a),
+    ("abs",            abs),
+    ("relu",           Value.relu),
+    ("leaky_relu",     lambda a: a.leaky_relu(0.1)),
+    ("exp",            lambda a: a.tanh().exp()),
+    ("log",            lambda a: (abs(a) + 0.25).log()),
+    ("sqrt",           lambda a: abs(a).sqrt()),
+    ("tanh",           Value.tanh),
+    ("sigmoid",        Value.sigmoid),
+    ("softplus",       Value.softplus),
+    ("sin",            Value.sin),
+    ("cos",            Value.cos),
+    ("** const",       lambda a: a.tanh() ** 3.0),
+    ("** half",        lambda a: abs(a) ** 0.5),
+    ("const **",       lambda a: 2.0 ** a.tanh()),
+    ("Square",         lambda a: Square.apply(a.tanh())),
+    ("tan",            lambda a: a.tanh().tan()),
+    ("sinh",           lambda a: a.tanh().sinh()),
+    ("cosh",           lambda a: a.tanh().cosh()),
+    ("asin",           lambda a: (a.tanh() * 0.9).asin()),
+    ("acos",           lambda a: (a.tanh() * 0.9).acos()),
+    ("atan",           Value.atan),
+    ("asinh",          Value.asinh),
+    ("acosh",          lambda a: (abs(a) + 1.5).acosh()),
+    ("atanh",          lambda a: (a.tanh() * 0.9).atanh()),
+    ("log2",           lambda a: (abs(a) + 0.25).log2()),
+    ("log10",          lambda a: (abs(a) + 0.25).log10()),
+    ("log1p",          lambda a: abs(a).log1p()),
+    ("expm1",          lambda a: a.tanh().expm1()),
+]
+JIT_BINARY = [
+    ("+",              operator.add),
+    ("-",              operator.sub),
+    ("*",              lambda a, b: (a * b).tanh()),
+    ("/",              lambda a, b: a / (abs(b) + 0.5)),
+    ("**",             lambda a, b: (abs(a) + 0.5) ** b.tanh()),
+    ("sum",            lambda a, b: vsum([a, b, a, 1.5])),
+    ("dot",            lambda a, b: dot([a, b, 0.5], [b, -2.0, a], a).tanh()),
+    ("logsumexp",      lambda a, b: logsumexp([a, b, -1.0])),
+    ("Mul",            lambda a, b: Mul.apply(a, b.tanh())),
+]
+
+
+def random_program(seed, n_inputs=3, n_ops=12):
+    """A random function of n_inputs Values: each op reads earlier results; the output adds them all."""
+    rng = random.Random(seed)
+    steps = []
+    for k in range(n_ops):
+        if rng.random() < 0.5:
+            steps.append((rng.randrange(len(JIT_UNARY)), (rng.randrange(n_inputs + k),)))
+        else:
+            steps.append((-1 - rng.randrange(len(JIT_BINARY)), (rng.randrange(n_inputs + k), rng.randrange(n_inputs + k))))
+
+    def program(*xs):
+        vals = list(xs)
+        for op, args in steps:
+            fn = JIT_UNARY[op][1] if op >= 0 else JIT_BINARY[-1 - op][1]
+            vals.append(fn(*[vals[i] for i in args]))
+        return vals[-1] + vals[-2] * 0.5 + vsum(vals[n_inputs:])   # every op counts (jit drops dead code)
+    return program
+
+
+def jit_points(seed, n, count=12):
+    """Points to call at: random ones, and ones sitting on the kinks (0) and on either side of them."""
+    rng = random.Random(seed)
+    points = [[rng.uniform(-3, 3) for _ in range(n)] for _ in range(count)]
+    points += [[rng.choice([0.0, -0.0, 1e-12, -1e-12, 1.0, -1.0]) for _ in range(n)] for _ in range(4)]
+    return points
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_jit_random_programs_give_the_engines_numbers_and_errors(seed):
+    f = random_program(seed)
+    vg, jvg, jf = value_and_grad(f, (0, 1, 2)), jit(value_and_grad(f, (0, 1, 2))), jit(f)
+    ok = 0
+    for point in jit_points(seed, 3):
+        expected = outcome(vg, *point)
+        assert same(outcome(jvg, *point), expected), (seed, point)
+        assert same(outcome(jf, *point), outcome(f_plain(f), *point)), (seed, point)
+        ok += isinstance(expected[0], float)
+    assert ok >= 12, f"program {seed}: too few points where it is defined to test anything"
+    assert len(jvg.traces) == 1                      # no guards: one trace serves every point
+
+
+def f_plain(f):
+    """f on floats, by the engine: its value as a float."""
+    return lambda *xs: f(*map(Value, xs)).data
+
+
+def test_jit_random_programs_cover_every_op():
+    seen = set()
+    for seed in range(40):
+        f = random_program(seed)
+        seen |= {v._op for v in ts._all_nodes([f(Value(0.5), Value(1.5), Value(2.5))])}
+    assert {"Square", "Mul"} | set(ts._FORWARD) | set(ts._INLINE) - {"input"} <= seen | {"input"}
+
+
+def test_jit_grad_forms_and_shapes():
+    def f(x, y):
+        return x * y.exp() + x ** 3
+    for argnums in (0, 1, (0,), (1, 0), (0, 1, 0), -1):
+        for point in ([1.5, -0.5], [0.0, 2.0], [-2.0, 0.25]):
+            assert same(jit(value_and_grad(f, argnums))(*point), value_and_grad(f, argnums)(*point))
+            assert same(jit(grad(f, argnums))(*point), grad(f, argnums)(*point))
+    assert same(jit(derivative(lambda x: x.sin()))(1.0), math.cos(1.0))
+    assert same(jit(lambda x, y: [x * y, x + y])(2.0, 3.0), [6.0, 5.0])
+    assert same(jit(lambda x, y: (x * y,))(2.0, 3.0), (6.0,))
+    assert same(jit(lambda x: x)(4.0), 4.0) and same(jit(grad(lambda x: x))(4.0), 1.0)
+    assert same(jit(value_and_grad(lambda x, y: x * 2, 1))(4.0, 1.0), (8.0, 0.0))   # y is not used
+    assert same(jit(value_and_grad(lambda x: Value(3.0, requires_grad=False) * 1))(4.0), (3.0, 0.0))
+
+
+def test_jit_takes_ints_and_fractions_and_runs_inside_grad():
+    jf = jit(lambda x, y: x * y + x.exp())
+    assert same(jf(2, Fraction(1, 2)), 2 * 0.5 + math.exp(2))
+    assert same(grad(jf, (0, 1))(1.0, 2.0), grad(lambda x, y: x * y + x.exp(), (0, 1))(1.0, 2.0))   # on Values
+    assert jf.traces and jf(2.0, 3.0) == 6.0 + math.exp(2.0)
+
+
+KINKY = [
+    ("relu",        lambda x: x.relu() * 3),
+    ("abs",         lambda x: abs(x) * 3),
+    ("leaky_relu",  lambda x: x.leaky_relu(0.2) * 3),
+    ("sqrt of abs", lambda x: abs(x).sqrt()),
+    ("x ** 0.5",    lambda x: (x * x) ** 0.5),
+]
+
+
+@pytest.mark.parametrize("name, f", KINKY, ids=[r[0] for r in KINKY])
+def test_jit_crosses_kinks_without_retracing(name, f):
+    jvg = jit(value_and_grad(f))
+    for x in (1.0, -1.0, 0.0, -0.0, 2.5, -1e-300, 1e-300, -3.0):
+        assert same(outcome(jvg, x), outcome(value_and_grad(f), x)), (name, x)
+    assert len(jvg.traces) == 1                      # the branch inside the op is code, not a guard
+
+
+def halve_to_below_one(x, y):
+    while x >= 1:                                    # a loop on Values: a guard per test of the condition
+        x = x * 0.5
+    return x * y
+
+
+def branchy(x, y):
+    if x > y:                                        # a Python if on Values: a guard
+        return x * y
+    return (x - y).exp()
+
+
+GUARDED = [
+    ("x > y",   branchy,                                              [(2.0, 1.0), (1.0, 2.0), (3.0, 0.0), (0.0, 3.0)]),
+    ("bool",    lambda x, y: x * 2 if x else y * 3,                   [(1.0, 1.0), (0.0, 1.0), (-0.0, 2.0), (5.0, 2.0)]),
+    ("max",     lambda x, y: max(x, y) * x,                           [(2.0, 1.0), (1.0, 2.0), (1.0, 1.0), (4.0, -4.0)]),
+    ("0 < x",   lambda x, y: x.log() if 0 < x else y,                 [(2.0, 1.0), (-1.0, 2.0), (0.5, 1.0), (0.0, 7.0)]),
+    ("while",   halve_to_below_one,                                   [(4.0, 0.5), (0.5, 1.0), (2.0, 0.0), (9.0, 1.0)]),
+]
+
+
+@pytest.mark.parametrize("name, f, points", GUARDED, ids=[r[0] for r in GUARDED])
+def test_jit_guards_retrace_on_the_other_branch_both_ways(name, f, points):
+    jvg = jit(value_and_grad(f, (0, 1)))
+    for x, y in points + points[::-1]:               # each branch first, and each branch again after the other
+        assert same(outcome(jvg, x, y), outcome(value_and_grad(f, (0, 1)), x, y)), (name, x, y)
+    assert 2 <= len(jvg.traces) <= len(points)
+    assert "raise Retrace" in jvg.source
+
+
+def test_jit_reuses_each_branchs_trace():
+    jf = jit(branchy)
+    jf(2.0, 1.0)
+    jf(1.0, 2.0)
+    first = list(jf.traces)
+    for x, y in [(3.0, 1.0), (0.0, 1.0)] * 3:
+        assert same(jf(x, y), branchy(Value(x), Value(y)).data)
+    assert jf.traces == first                        # no new trace: a guard chose an existing one
+
+
+def test_jit_keeps_a_bounded_number_of_traces_and_stays_right():
+    jf = jit(halve_to_below_one)                     # one branch pattern per power of two
+    for k in range(20):
+        x = 2.0 ** k + 0.5
+        assert same(jf(x, 3.0), halve_to_below_one(Value(x), Value(3.0)).data)
+        assert len(jf.traces) <= 8
+    assert same(jf(1.5, 3.0), halve_to_below_one(Value(1.5), Value(3.0)).data)
+
+
+def test_jit_one_trace_per_number_of_arguments():
+    jf = jit(lambda *xs: vsum(xs) * xs[0])
+    assert same(jf(1.0, 2.0), 3.0) and same(jf(1.0, 2.0, 3.0), 6.0) and same(jf(2.0, 2.0), 8.0)
+    assert sorted(t.arity for t in jf.traces) == [2, 3]
+
+
+CONSTANTS = [1.0, -0.0, 0.0, math.inf, -math.inf, 0.1, -2.5, 5e-324, 1.7976931348623157e308, 1 / 3, -1e-310, 2.0 ** 60]
+
+
+@pytest.mark.parametrize("c", CONSTANTS, ids=repr)
+def test_jit_writes_constants_that_read_back_exactly(c):
+    written = ts._literal(c)
+    assert same(eval(written, {"__builtins__": {}, "inf": math.inf, "nan": math.nan}), c)
+    f = lambda x: x * c + c
+    assert same(outcome(jit(f), 1.5), outcome(f_plain(f), 1.5))
+    assert same(outcome(jit(grad(lambda x: x * c)), 1.5), outcome(grad(lambda x: x * c), 1.5))
+
+
+def test_jit_nan_constant_and_nan_input():
+    f = lambda x: x + math.nan
+    assert math.isnan(jit(f)(1.0)) and ts._literal(math.nan) == "nan"
+    assert same(jit(value_and_grad(lambda x: x * 2))(math.nan), value_and_grad(lambda x: x * 2)(math.nan))
+
+
+EVIL = ["x\nimport os", "x\r\nraise SystemExit", "a\u2028b = 1", "tab\there", "nul\x00byte", "#", "'''", "\\", "\x1b[31m"]
+
+
+@pytest.mark.parametrize("label", EVIL, ids=repr)
+def test_jit_labels_stay_inside_comments(label):
+    def f(x):
+        y = x * 2.0
+        y.label = label
+        z = y.exp()
+        z.label = label
+        return z + x
+    jvg = jit(value_and_grad(f))
+    assert same(jvg(0.5), value_and_grad(f)(0.5))
+    for line in jvg.source.splitlines():
+        code, _, comment = line.partition("#")
+        assert label not in code and "import" not in code and "SystemExit" not in code
+        assert all(c.isprintable() for c in line)
+    assert len(jvg.source.splitlines()) == len(jvg.source.split("\n")) - 1
+
+
+def test_jit_class_names_stay_inside_comments():
+    Evil = type("Sq\nimport os", (Square,), {})
+    f = lambda x: Evil.apply(x) * 3
+    jvg = jit(value_and_grad(f))
+    assert same(jvg(1.5), value_and_grad(f)(1.5)) and same(jvg(-0.5), value_and_grad(f)(-0.5))
+    assert all("import" not in line.partition("#")[0] for line in jvg.source.splitlines())
+    assert "custom_backward" in jvg.source
+
+
+def test_jit_source_reads_as_code():
+    jvg = jit(value_and_grad(lambda x, y: (x * y).tanh() + y.relu(), (0, 1)))
+    with pytest.raises(RuntimeError, match=names("jit", "not been called")):
+        jvg.source
+    jvg(0.5, 2.0)
+    src = jvg.source
+    assert "def run(x0, x1):" in src
+    assert re.search(r"^    v\d+ = x0 \* x1 +# \*$", src, re.M)
+    assert re.search(r"^    v\d+ = tanh\(v\d+\) +# tanh$", src, re.M)
+    assert "_tanh(" in src and "> 0" in src     # tanh's and relu's own backward formulas, written out
+    assert "Value" not in src.replace("jit_value_and_grad", "")
+    compile(src, "<check>", "exec")
+
+
+def test_jit_inlining_keeps_the_order_of_operations():
+    lines = [(("t1",), "t1 = f(x0)", ("x0",), ("f({})", ["x0"])),
+             (("t2",), "t2 = f(x1)", ("x1",), ("f({})", ["x1"])),
+             (("t3",), "t3 = t1 * t2", ("t1", "t2"), ("{} * {}", ["t1", "t2"])),
+             (("d4",), "d4 = t3 ** 2", ("t3",), ("{} ** {}", ["t3", "2"]))]
+    assert [text for _, text, _ in ts._inlined(lines, ["d4"])] == ["d4 = (f(x0) * f(x1)) ** 2"]
+
+
+def test_jit_errors_at_run_time_are_the_engines():
+    cases = [
+        (lambda x, y: x / y,          (1.0, 1.0), (1.0, 0.0)),
+        (lambda x, y: (x - y).log(),  (2.0, 1.0), (1.0, 2.0)),
+        (lambda x, y: (x - y).sqrt(), (2.0, 1.0), (1.0, 2.0)),
+        (lambda x, y: x ** y,         (2.0, 1.5), (-2.0, 1.5)),
+        (lambda x, y: x ** y,         (2.0, 1.0), (0.0, -1.0)),
+        (lambda x, y: (x * y).exp(),  (1.0, 1.0), (100.0, 100.0)),
+        (lambda x, y: x.sin() + y,    (1.0, 1.0), (math.inf, 1.0)),
+        (lambda x, y: x ** y,         (2.0, 2.0), (-2.0, 2.0)),            # d/dy needs ln x: the exponent's rule
+    ]
+    for f, good, bad in cases:
+        jvg = jit(value_and_grad(f, (0, 1)))
+        assert same(jvg(*good), value_and_grad(f, (0, 1))(*good))
+        expected = outcome(value_and_grad(f, (0, 1)), *bad)
+        assert isinstance(expected[0], str) and same(outcome(jvg, *bad), expected), (expected, outcome(jvg, *bad))
+
+
+class Kept:
+    values = []
+
+
+@pytest.mark.parametrize("name, f, error, words", [
+    ("returns a number",    lambda x: 3.0,                          TypeError,    ["jit", "must return a Value", "3.0"]),
+    ("returns None",        lambda x: None,                         TypeError,    ["jit", "must return a Value", "None"]),
+    ("returns a string",    lambda x: "x",                          TypeError,    ["jit", "'x'"]),
+    ("keeps a Value",       lambda x: Kept.values.append(x * 2) or x * 3, RuntimeError, ["jit", "kept the traced Value"]),
+    ("keeps its input",     lambda x: Kept.values.append(x) or x * 3,     RuntimeError, ["jit", "kept the traced Value"]),
+    ("float()",             lambda x: x * float(x),                 TypeError,    ["jit", "float(v)", "guard"]),
+    ("detach",              lambda x: x * x.detach(),               TypeError,    ["jit", "detach(v)"]),
+    ("no_grad",             lambda x: no_grad().__enter__() and x,  RuntimeError, ["jit", "no_grad"]),
+    ("outside Value",       lambda x: x * OUTSIDE,                  ValueError,   ["jit", "not one of its arguments", "0.75"]),
+    ("unknown op",          lambda x: ts._node(x.data, (x,), "mystery", lambda g, *_: (g,)), NotImplementedError, ["jit", "'mystery'", "_FORWARD"]),
+    ("compare, Fraction",    lambda x: x * 2 if x < Fraction(1, 2) else x, TypeError,  ["jit", "Fraction"]),
+])
+def test_jit_tracing_errors_are_clear(name, f, error, words):
+    Kept.values.clear()
+    with pytest.raises(error, match=names(*words)):
+        jit(value_and_grad(f))(1.0)
+    assert ts._grad_mode.tracer is None and ts._grad_mode.enabled
+    Kept.values.clear()
+
+
+OUTSIDE = Value(0.75)
+
+
+def test_jit_a_value_from_an_earlier_trace_is_an_error():
+    box = {}
+
+    def first(x):
+        y = x * 2
+        box["y"] = y
+        return y + 1
+    with pytest.raises(RuntimeError, match="kept the traced Value"):
+        jit(first)(1.0)
+    with pytest.raises(ValueError, match=names("jit", "earlier trace")):
+        jit(lambda x: x + box["y"])(1.0)
+
+
+@pytest.mark.parametrize("bad", ["a", None, [1.0], 1j, Value])
+def test_jit_arguments_must_be_numbers(bad):
+    jf = jit(lambda x: x * 2)
+    with pytest.raises(TypeError, match=names("jit", repr(bad))):
+        jf(bad)
+
+
+def test_jit_rejects_keywords_and_non_functions():
+    with pytest.raises(TypeError, match=names("jit", "by position", "x")):
+        jit(lambda x: x)(x=1.0)
+    with pytest.raises(TypeError, match=names("jit", "function", "3")):
+        jit(3)
+
+
+def test_jit_compiles_a_100000_op_function_in_chunks():
+    def f(x, y):
+        for _ in range(50_000):
+            x = x * 0.99999 + y                          # two ops a step
+        return x
+    jf = jit(f)
+    assert same(jf(0.5, 0.25), f_plain(f)(0.5, 0.25))
+    assert same(jf(-1.0, 2.0), f_plain(f)(-1.0, 2.0))
+    assert jf.source.count("\ndef part") >= 100_000 // ts._CHUNK
+    assert max(len(body.splitlines()) for body in jf.source.split("\ndef ")) <= ts._CHUNK + 100
+
+
+def test_jit_chunks_carry_the_backward_pass_too(monkeypatch):
+    monkeypatch.setattr(ts, "_CHUNK", 30)
+    f = random_program(7, n_ops=60)
+    jvg = jit(value_and_grad(f, (0, 1, 2)))
+    for point in jit_points(7, 3):
+        assert same(outcome(jvg, *point), outcome(value_and_grad(f, (0, 1, 2)), *point))
+    assert jvg.source.count("\ndef part") >= 5
+    assert any("= M[" in part and " + " in part for part in jvg.source.split("\ndef part")[2:])   # sums go on across parts
+
+
+def values_reachable(root):
+    """Every Value reachable from root through references, not entering modules, classes or module globals."""
+    found, seen, stack = [], set(), [root]
+    stop = {id(vars(ts)), id(vars(math)), id(vars(operator))}
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or id(obj) in stop or isinstance(obj, (type, type(ts))):
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, Value):
+            found.append(obj)
+            continue
+        stack.extend(gc.get_referents(obj))
+    return found
+
+
+def test_jit_generated_code_holds_no_values():
+    model = MLP(2, [3, 1], seed=0)
+    X = [[0.5, -1.0], [1.0, 2.0]]
+    f = lambda a, b: logsumexp([a, b]).tanh() + Square.apply(a) + Value(2.0, requires_grad=False) * b
+    jvg = jit(value_and_grad(f, (0, 1)))
+    assert same(jvg(0.5, 1.0), value_and_grad(f, (0, 1))(0.5, 1.0))
+    run = jvg.traces[0].run
+    assert values_reachable(run) == []
+    assert values_reachable(jvg.traces[0]) == []
+    assert len(values_reachable([model])) == 13      # the checker finds Values where there are some
+    step = jit_loss(lambda: hinge_loss([model(x) for x in X], [1, -1]), model.parameters())
+    step()
+    assert values_reachable(step.traces[0]) == []
+
+
+def test_jit_loss_trains_exactly_as_backward_does():
+    X, y = make_moons(30, noise=0.1, seed=3)
+    labels = [2 * t - 1 for t in y]
+    models = [MLP(2, [8, 8, 1], seed=4) for _ in range(2)]
+    params = [m.parameters() for m in models]
+    opts = [SGD(p, lr=0.5, momentum=0.9) for p in params]
+
+    def loss_of(model, ps):
+        scores = [model(x) for x in X]
+        return hinge_loss(scores, labels) + 1e-4 * vsum(p * p for p in ps), scores
+
+    step = jit_loss(lambda: loss_of(models[1], params[1]), params[1])
+    for k in range(6):
+        loss, scores = loss_of(models[0], params[0])
+        opts[0].zero_grad()
+        loss.backward()
+        jloss, jscores = step()
+        assert same(jloss, loss.data) and same(jscores, [s.data for s in scores])
+        assert same([p.grad for p in params[1]], [p.grad for p in params[0]])
+        for opt in opts:
+            opt.step()
+    assert same([p.data for p in params[1]], [p.data for p in params[0]])
+    assert len(step.traces) == 1
+
+
+def test_jit_loss_checks_its_arguments():
+    p = Value(1.0)
+    with pytest.raises(TypeError, match=names("jit_loss", "parameter 0")):
+        jit_loss(lambda: p * 2, [p * 2])
+    with pytest.raises(ValueError, match=names("jit_loss", "twice")):
+        jit_loss(lambda: p * 2, [p, p])
+    with pytest.raises(TypeError, match=names("jit_loss", "no arguments")):
+        jit_loss(lambda: p * 2, [p])(1.0)
+    with pytest.raises(ValueError, match=names("jit", "not one of its arguments")):
+        jit_loss(lambda: p * Value(2.0), [p])()
+    assert same(jit_loss(lambda: p * 3, p)(), 3.0) and p.grad == 3.0
+
+
+def test_jit_from_many_threads_at_once():
+    jvg = jit(value_and_grad(branchy, (0, 1)))
+    points = [(random.Random(i).uniform(-2, 2), random.Random(i + 99).uniform(-2, 2)) for i in range(40)]
+    results = {}
+
+    def work(k):
+        for x, y in points[k::4]:
+            results[(x, y)] = jvg(x, y)
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(same(results[p], value_and_grad(branchy, (0, 1))(*p)) for p in points)
+    assert ts._grad_mode.tracer is None
+
+
+def test_jit_of_jit_and_of_nested_grad():
+    jf = jit(lambda x: x * x * x)
+    assert jit(jf) is jf
+    d2 = jit(grad(grad(lambda x: x * x * x + x.sin())))
+    for x in (0.5, -1.0, 2.0):
+        assert close(d2(x), 6 * x - math.sin(x), 1e-12)
+    with pytest.raises(TypeError, match=names("jit", "float(v)")):
+        jit(grad(grad(lambda x: x.sqrt())))(2.0)   # sqrt's backward branches on its number: not in jit
+
+
+def test_jit_inside_jit_and_under_no_grad():
+    inner = jit(lambda x: x.tanh() * 2)
+    outer = jit(value_and_grad(lambda x: inner(x) + inner(2.0) * x))      # on Values inner runs its f
+    expected = value_and_grad(lambda x: x.tanh() * 2 + math.tanh(2.0) * 2 * x)(0.3)
+    assert all(close(a, b, 1e-15) for a, b in zip(outer(0.3), expected))
+    with no_grad():
+        assert same(jit(grad(lambda x: x * x))(3.0), 6.0)
+
+
+def test_jit_drops_work_that_reaches_no_output():
+    f = lambda x: [x.log(), x * 2][1]                # the log is dead code: as in JAX, it is not run
+    jf = jit(f)
+    assert same(jf(1.0), 2.0) and same(jf(-1.0), -2.0)   # the trace (at 1.0) ran the log; the code does not
+    with pytest.raises(ValueError, match="log"):
+        f(Value(-1.0))
+
+
+def test_comparisons_and_bool_outside_jit_are_unchanged():
+    a, b = Value(1.0), Value(2.0)
+    assert (a < b, a <= b, a > b, a >= b, bool(a), bool(Value(0.0)), 0.5 < a) == (True, True, False, False, True, False, True)
+    assert float(a) == 1.0 and a.detach().data == 1.0 and ts._grad_mode.tracer is None
 
 
 

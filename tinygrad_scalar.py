@@ -29,6 +29,7 @@ import numbers
 import operator
 import os
 import random
+import re
 import sys
 import threading
 
@@ -41,7 +42,7 @@ __all__ = [
     "Context", "ScalarFunction",
     "Module", "Neuron", "Layer", "MLP", "SGD", "Adam",
     "mse_loss", "hinge_loss", "binary_cross_entropy_with_logits", "cross_entropy",
-    "make_moons", "make_linear",
+    "make_moons", "make_linear", "jit", "jit_loss",
     "draw_dot", "backward_steps", "graph_text", "train_moons",
 ]
 
@@ -274,23 +275,28 @@ class Value:
 
     def detach(self):
         """Return a constant with the same number, cut off from the graph."""
+        if _grad_mode.tracer is not None:           # inside jit: the number must not be baked in
+            _grad_mode.tracer.read(self, "detach")
         return Value(self.data, self.label, requires_grad=False)
 
     # ---------------- plain-number behaviour: comparisons, conversions
 
     # Comparisons look at the numbers; == and hash stay identity, so Values
-    # can be dict keys and set members (the graph walks rely on it).
-    def __lt__(a, b):  return a.data < _data(b)
-    def __le__(a, b):  return a.data <= _data(b)
-    def __gt__(a, b):  return a.data > _data(b)
-    def __ge__(a, b):  return a.data >= _data(b)
+    # can be dict keys and set members (the graph walks rely on it). Inside
+    # jit, _seen records each comparison as a guard on the branch taken.
+    def __lt__(a, b):  return _seen(a, "<", b, a.data < _data(b))
+    def __le__(a, b):  return _seen(a, "<=", b, a.data <= _data(b))
+    def __gt__(a, b):  return _seen(a, ">", b, a.data > _data(b))
+    def __ge__(a, b):  return _seen(a, ">=", b, a.data >= _data(b))
     __hash__ = object.__hash__
 
     def __float__(self):
+        if _grad_mode.tracer is not None:           # inside jit: the number must not be baked in
+            _grad_mode.tracer.read(self, "float")
         return self.data
 
     def __bool__(self):
-        return self.data != 0.0
+        return _seen(self, "!=", 0.0, self.data != 0.0)
 
     def __format__(self, spec):
         return format(self.data, spec)
@@ -362,6 +368,8 @@ def _node(data, parents, op, backward):
         for p in parents:
             if p.requires_grad:
                 out.requires_grad, out._prev, out._backward, out._op = True, parents, backward, op
+                if _grad_mode.tracer is not None:   # jit is tracing: it notes the nodes in the order made
+                    _grad_mode.tracer.note(out)
                 return out
     out.requires_grad, out._prev, out._backward, out._op = False, (), _no_parents, ""
     return out                                       # nothing upstream learns: a constant
@@ -399,6 +407,13 @@ def _value(x, op, strict=True):
 def _data(x):
     """The number behind a comparison operand."""
     return x.data if isinstance(x, Value) else x
+
+
+def _seen(a, op, b, outcome):
+    """Return the outcome of the comparison a op b; a jit trace records it as a guard."""
+    if _grad_mode.tracer is not None:
+        _grad_mode.tracer.guard(a, op, b, outcome)
+    return outcome
 
 
 ################ Numbers in closures, and the ops' float arithmetic with errors that name the op
@@ -612,6 +627,7 @@ del M, T
 
 class _GradMode(threading.local):
     transforms = 0                     # grad transforms whose function is running, per thread
+    tracer = None                      # the jit trace recording on this thread, if any
 
     def __init__(self):
         self.enabled = True            # False inside `with no_grad():`, per thread
@@ -648,6 +664,9 @@ class no_grad:
         pass
 
     def __enter__(self):
+        if not self.enabled and _grad_mode.tracer is not None:
+            raise RuntimeError("jit: no_grad inside a jitted function would bake the numbers it computes "
+                               "into the generated code; jit already records no graph when it runs")
         mode = _grad_mode.__dict__     # this thread's own dict: the block can restore it from any thread
         block = _Block(self, mode["enabled"], mode)
         with _grad_mode_lock:
@@ -892,6 +911,7 @@ def value_and_grad(f, argnums=0):
             out, grads = out.data, [float(g) for g in grads]
         return out, grads[0] if isinstance(argnums, int) else tuple(grads)
     value_and_grad_f.__name__ = f"value_and_grad_{getattr(f, '__name__', 'f')}"
+    value_and_grad_f._transform = (f, argnums, "value_and_grad")   # what jit traces and writes out
     return value_and_grad_f
 
 
@@ -902,6 +922,7 @@ def grad(f, argnums=0):
     def grad_f(*args):
         return vg(*args)[1]
     grad_f.__name__ = f"grad_{getattr(f, '__name__', 'f')}"
+    grad_f._transform = (f, argnums, "grad")
     return grad_f
 
 
@@ -1110,7 +1131,7 @@ class ScalarFunction:
         if isinstance(out, Value) or not isinstance(out, numbers.Real):
             raise TypeError(f"{name}.forward must return a real number, got {out!r}")
 
-        def _backward(g, *_, cls=cls):               # the chain rule, as the class wrote it (cls: for pickle)
+        def _backward(g, *_, cls=cls):               # the chain rule, as the class wrote it
             if g.__class__ is not float:
                 raise RuntimeError(f"{name}: a ScalarFunction's backward works on floats, so "
                                    f"create_graph=True (higher derivatives) cannot pass through it")
@@ -1131,6 +1152,11 @@ def _checked_gradients(cls, grads, n):
             raise TypeError(f"{cls.__name__}.backward returned {d!r} as a gradient: "
                             f"expected a real number")
     return tuple(float(d) for d in grads)
+
+
+def _custom_class(backward):
+    """The ScalarFunction subclass whose apply made this closure (kept as its cls=), or None for an engine op."""
+    return (backward.__kwdefaults__ or {}).get("cls")
 
 
 ################ Copying and pickling a graph: flat records, closures made again on load
@@ -1166,8 +1192,7 @@ def _reduce_value(v):
                 leaves.append(p)
     for u in order:
         index[u] = len(leaves) + len(records)
-        keep = u._backward.__kwdefaults__ or {}
-        cls = keep.get("cls")                        # a ScalarFunction's node
+        cls = _custom_class(u._backward)             # a ScalarFunction's node, or None
         records.append((u._op, cls, [index[p] for p in u._prev], u.data, u.label,
                         None if u is v else u.grad, u.requires_grad,
                         None if cls else (u._backward.__defaults__, u._backward.__kwdefaults__)))
@@ -1637,6 +1662,736 @@ def make_linear(n=50, weight=5.0, bias=10.0, noise=3.0, x_range=(-10.0, 10.0), s
     rng = _rng(seed)
     xs = [rng.uniform(*x_range) for _ in range(n)]
     return xs, [bias + weight * x + rng.gauss(0, noise) for x in xs]
+
+
+################ jit: trace once, run straight-line Python
+# jit(f) runs f once on Values, as grad does, and reads the graph it made. It
+# writes one line of Python per op for the forward pass, from the table
+# _FORWARD; for gradients it then calls each node's own _backward closure with
+# _Symbols in place of numbers, so the closure writes its own backward code;
+# each gradient is then added up in one line, as backward() adds it, with the
+# closures' one-use temporaries written into that line. The code is compiled
+# once and from then on runs on floats alone: no Value, no graph, no closures.
+
+class _Retrace(Exception):
+    """Raised by generated code when a guard fails: the call took another branch than the trace."""
+
+
+class _Symbol:
+    """A number in the code being generated: each operation on it writes a line and returns a new _Symbol."""
+
+    __slots__ = ("name", "code")
+
+    def __init__(self, name, code):
+        self.name, self.code = name, code
+
+    def __repr__(self):
+        return f"_Symbol({self.name})"
+
+    def __neg__(a):        return a.code.line("-{}", a)
+    def __pos__(a):        return a
+    def __abs__(a):        return a.code.line("abs({})", a)
+    def __lt__(a, b):      return a.code.line("{} < {}", a, b)
+    def __le__(a, b):      return a.code.line("{} <= {}", a, b)
+    def __gt__(a, b):      return a.code.line("{} > {}", a, b)
+    def __ge__(a, b):      return a.code.line("{} >= {}", a, b)
+    def __eq__(a, b):      return a.code.line("{} == {}", a, b)
+    def __ne__(a, b):      return a.code.line("{} != {}", a, b)
+    __hash__ = object.__hash__
+
+    def __getattr__(self, name):                    # x.exp(), x.sigmoid(), ... as calls in the code
+        if name not in _SYMBOL_METHODS:
+            raise AttributeError(f"jit: a _backward closure called .{name}() on a number, which jit "
+                                 f"cannot write as code (known: {', '.join(sorted(_SYMBOL_METHODS))})")
+        return lambda: self.code.call("m_" + name, _SYMBOL_METHODS[name], (self,))
+
+    def _branch(self, *_):
+        raise TypeError(f"jit: a _backward closure reads the number {self.name} as a plain number "
+                        f"(an if, float() or a math function); jit can only write arithmetic, "
+                        f"comparisons and calls to the engine's helpers as code")
+    __bool__ = __float__ = __int__ = __index__ = _branch
+
+
+def _symbol_pair(template):
+    """Make a <op> b and b <op> a for _Symbol, each writing one line from template."""
+    def forward(a, b):
+        return a.code.line(template, a, b)
+
+    def reverse(b, a):
+        return b.code.line(template, a, b)
+    return forward, reverse
+
+
+_Symbol.__add__, _Symbol.__radd__ = _symbol_pair("{} + {}")
+_Symbol.__sub__, _Symbol.__rsub__ = _symbol_pair("{} - {}")
+_Symbol.__mul__, _Symbol.__rmul__ = _symbol_pair("{} * {}")
+_Symbol.__truediv__, _Symbol.__rtruediv__ = _symbol_pair("{} / {}")
+_Symbol.__pow__, _Symbol.__rpow__ = _symbol_pair("{} ** {}")
+
+_SYMBOL_METHODS = {"exp": math.exp, "log": math.log, "sqrt": math.sqrt, "tanh": math.tanh,
+                   "sin": math.sin, "cos": math.cos, "sigmoid": _sigmoid}
+
+
+def _literal(x):
+    """Write a number as Python source that reads back to exactly the same number."""
+    if x.__class__ is bool:
+        return repr(x)
+    if x.__class__ is int:
+        return repr(x) if x >= 0 else f"({x!r})"
+    if x.__class__ is not float:
+        raise TypeError(f"jit: cannot write {x!r} ({type(x).__name__}) into generated code; "
+                        f"only floats and ints")
+    if x != x:
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "(-inf)"
+    text = repr(x)                                   # the shortest text that reads back to x, -0.0 included
+    return f"({text})" if text.startswith("-") else text
+
+
+def _comment(text):
+    """A user's string (a label, a class name) made safe for a comment: printable characters only."""
+    return "".join(c for c in str(text) if c.isprintable())[:80]
+
+
+class _Code:
+    """The generated code being written: its lines, and the namespace they will run in."""
+
+    def __init__(self):
+        self.lines = []                # (targets, text, names used, pure, (template, operands) or None)
+        self.namespace = {"__builtins__": {}, "sum": sum, "abs": abs, "inf": math.inf,
+                          "nan": math.nan, "Retrace": _Retrace}
+        self.count = 0
+
+    def text(self, x):
+        """The source for an operand: a symbol's name, a literal, or a tuple of them."""
+        if isinstance(x, _Symbol):
+            return x.name
+        if isinstance(x, (tuple, list)):
+            return "(" + "".join(self.text(y) + ", " for y in x) + ")"
+        return _literal(x)
+
+    def fresh(self, prefix="t"):
+        self.count += 1
+        return f"{prefix}{self.count}"
+
+    def add(self, targets, text, uses, pure=True, comment="", expr=None):
+        """Append one statement; pure ones are dropped when nothing reads what they compute."""
+        if comment:
+            text = f"{text:<40s}  # {comment}"
+        self.lines.append((tuple(targets), text, tuple(uses), pure, expr))
+
+    def line(self, template, *operands, name=None):
+        """Write name = template filled with the operands; return the new symbol."""
+        name = name or self.fresh()
+        texts = [self.text(x) for x in operands]
+        self.add([name], f"{name} = " + template.format(*texts), _names_in(operands), expr=(template, texts))
+        return _Symbol(name, self)
+
+    def call(self, name, fn, args):
+        """Write a call of fn, bound to name in the namespace, on args; return the result's symbol."""
+        self.bind(name, fn)
+        return self.line(name + "(" + ", ".join("{}" for _ in args) + ")", *args)
+
+    def bind(self, name, obj):
+        """Put obj into the generated code's namespace as name (one name, one object)."""
+        if self.namespace.setdefault(name, obj) is not obj:
+            raise RuntimeError(f"jit: two different objects for the name {name!r} in generated code")
+
+
+def _names_in(operands):
+    """The symbols' names among operands (nested in tuples too)."""
+    names = []
+    for x in operands:
+        if isinstance(x, _Symbol):
+            names.append(x.name)
+        elif isinstance(x, (tuple, list)):
+            names += _names_in(x)
+    return names
+
+
+def _has_symbol(args):
+    return any(isinstance(x, _Symbol) or (isinstance(x, (tuple, list)) and _has_symbol(x)) for x in args)
+
+
+# The forward pass: for each op, the name the generated code calls it by and the
+# float function it computes (the same as the op's own), or a template written
+# inline. Adding an op is one line here; a missing one is a clear error.
+_INLINE = {
+    "+":     lambda a, b: f"{a} + {b}",
+    "-":     lambda a, b: f"{a} - {b}",
+    "*":     lambda a, b: f"{a} * {b}",
+    "neg":   lambda a: f"-{a}",
+    "relu":  lambda a: f"0.0 if {a} <= 0.0 else {a}",                                # as Value.relu
+    "input": lambda a: a,
+    "sum":   lambda *xs: _sum_source(xs),                                           # as vsum
+    "dot":   lambda *wxb: _sum_source([f"{w} * {x}" for w, x in zip(wxb[:len(wxb) // 2],
+                                                                wxb[len(wxb) // 2:-1])]) + f" + {wxb[-1]}",
+}
+
+
+def _sum_source(terms):
+    """Source for sum(terms, 0.0), as vsum and dot add: a chain of + where that is the same arithmetic.
+
+    From Python 3.12 on, sum() adds floats with compensation, so the code calls it too.
+    """
+    if sys.version_info < (3, 12) and len(terms) <= 64:
+        return " + ".join(["0.0"] + list(terms))
+    return "sum((" + "".join(t + ", " for t in terms) + "), 0.0)"
+
+
+def _divide(x, y):
+    """x / y on floats, with the error / raises."""
+    if y == 0.0:
+        raise ZeroDivisionError(f"/: division by zero: {x!r} / {y!r}")
+    return x / y
+
+
+_FORWARD = {   # op: (its name in the code, the float function, names of _backward defaults it also reads)
+    "/":          ("div",        _divide),
+    "**":         ("power",      _power),
+    "abs":        ("abs",        abs),
+    "leaky_relu": ("leaky_relu", lambda x, s: x if x > 0.0 else s * x, ("s",)),
+    "exp":        ("exp",        lambda x: _math(math.exp, x, "exp")),
+    "log":        ("log",        lambda x: _math(math.log, x, "log", "x > 0")),
+    "sqrt":       ("sqrt",       lambda x: _math(math.sqrt, x, "sqrt", "x >= 0")),
+    "tanh":       ("tanh",       math.tanh),
+    "sigmoid":    ("sigmoid",    _sigmoid),
+    "softplus":   ("softplus",   lambda x: max(x, 0.0) + math.log1p(math.exp(-abs(x)))),
+    "sin":        ("sin",        lambda x: _math(math.sin, x, "sin", "finite x")),
+    "cos":        ("cos",        lambda x: _math(math.cos, x, "cos", "finite x")),
+    "logsumexp":  ("logsumexp",  lambda *xs: _lse(xs)),
+    "tan":        ("tan",        lambda x: _math(math.tan, x, "tan", "finite x")),
+    "sinh":       ("sinh",       lambda x: _math(math.sinh, x, "sinh")),
+    "cosh":       ("cosh",       lambda x: _math(math.cosh, x, "cosh")),
+    "asin":       ("asin",       lambda x: _math(math.asin, x, "asin", "-1 <= x <= 1")),
+    "acos":       ("acos",       lambda x: _math(math.acos, x, "acos", "-1 <= x <= 1")),
+    "atan":       ("atan",       lambda x: _math(math.atan, x, "atan")),
+    "asinh":      ("asinh",      lambda x: _math(math.asinh, x, "asinh")),
+    "acosh":      ("acosh",      lambda x: _math(math.acosh, x, "acosh", "x >= 1")),
+    "atanh":      ("atanh",      lambda x: _math(math.atanh, x, "atanh", "-1 < x < 1")),
+    "log2":       ("log2",       lambda x: _math(math.log2, x, "log2", "x > 0")),
+    "log10":      ("log10",      lambda x: _math(math.log10, x, "log10", "x > 0")),
+    "log1p":      ("log1p",      lambda x: _math(math.log1p, x, "log1p", "x > -1")),
+    "expm1":      ("expm1",      lambda x: _math(math.expm1, x, "expm1")),
+}
+
+
+def _custom_forward(cls, *xs):
+    """A ScalarFunction's forward at run time: its number and the Context its backward needs."""
+    ctx = Context()
+    out = cls.forward(ctx, *xs)
+    if isinstance(out, Value) or not isinstance(out, numbers.Real):
+        raise TypeError(f"{cls.__name__}.forward must return a real number, got {out!r}")
+    return float(out), ctx
+
+
+def _custom_backward(cls, ctx, g, n):
+    """A ScalarFunction's backward at run time: n gradients, checked as apply checks them."""
+    return _checked_gradients(cls, cls.backward(ctx, g), n)
+
+
+_closure_globals = {}
+
+
+def _emitting_globals():
+    """The module's globals with every function replaced by one that writes a call to it.
+
+    A _backward closure run with these globals writes _over(g, d) into the code
+    instead of deciding there and then which branch _over takes: at run time the
+    real helper decides, on the real numbers. The module itself is not touched.
+    """
+    if not _closure_globals:
+        ns = dict(globals())
+        for name, fn in globals().items():
+            if isinstance(fn, type(_emitting_globals)) and fn.__module__ == __name__:
+                ns[name] = _emitter(name, fn)
+        _closure_globals.update(ns)
+    return _closure_globals
+
+
+def _emitter(name, fn):
+    """Return a stand-in for fn: on symbols it writes a call of fn; on plain numbers it calls fn."""
+    def emit(*args):
+        for x in args:
+            code = x.code if isinstance(x, _Symbol) else None
+            if code is None and isinstance(x, (tuple, list)):
+                code = next((y.code for y in x if isinstance(y, _Symbol)), None)
+            if code is not None:
+                return code.call(name, fn, args)
+        return fn(*args)
+    return emit
+
+
+def _symbolic_backward(code, v, g, parents):
+    """Run v's _backward closure on symbols: the closure writes its own backward code."""
+    fn = v._backward
+    copy = type(fn)(fn.__code__, _emitting_globals(), fn.__name__, fn.__defaults__, fn.__closure__)
+    copy.__kwdefaults__ = fn.__kwdefaults__
+    return copy(g, *parents)
+
+
+class _Tracer:
+    """What jit records while f runs on Values: the guards, and which Values belong to the trace."""
+
+    def __init__(self, inputs):
+        self.inputs = set(inputs)
+        self.made = {}                               # id(node): its place in the order the trace made nodes
+        self.count = 0                               # nodes made so far (ids hold no reference to them)
+        self.guards = []                             # (a, op, b, outcome, nodes made before the comparison)
+
+    def note(self, v):
+        """Note a node the trace made (_node calls this while jit traces), in the order they are made."""
+        self.made[id(v)] = self.count
+        self.count += 1
+
+    def traced(self, v):
+        """Whether v's number depends on the trace's inputs."""
+        return v in self.inputs or (v.requires_grad and id(v) in self.made)
+
+    def guard(self, a, op, b, outcome):
+        if a.requires_grad or (isinstance(b, Value) and b.requires_grad):
+            if not isinstance(b, Value) and b.__class__ not in (float, int, bool):
+                raise TypeError(f"jit: a traced Value is compared with {b!r} ({type(b).__name__}); "
+                                f"jit can write comparisons with floats and ints only")
+            self.guards.append((a, op, b, outcome, self.count))
+
+    def read(self, v, what):
+        if self.traced(v):
+            raise TypeError(f"jit: {what}(v) reads the number of the traced Value {v!r} inside the "
+                            f"jitted function; that number would be baked into the generated code. "
+                            f"Compare Values instead (v > 0 is recorded as a guard), or do not jit f")
+
+
+def _unknown(v, where):
+    return ValueError(f"jit: {where} uses {v!r}, a Value that is not one of its arguments (made outside "
+                      f"the function, or kept from an earlier trace); a jitted function sees only its "
+                      f"arguments: pass it as one, or use a plain number (or Value(x, requires_grad=False)) "
+                      f"for a constant")
+
+
+def _generate(inputs, outs, guards, wrt, made, where):
+    """Write the code for a trace: return the _Code and the names (or literals) it returns."""
+    code = _Code()
+    names = {x: f"x{i}" for i, x in enumerate(inputs)}
+    custom = {}                                      # node: (class's name in the code, its Context's name)
+    operands = [v for a, _, b, _, _ in guards for v in (a, b) if isinstance(v, Value)]
+    made_at = lambda v: made.get(id(v), -1)         # leaves first, then the order the trace made them
+    nodes = sorted(_all_nodes(outs + operands), key=made_at)
+    pending = sorted(guards, key=lambda gd: gd[4], reverse=True)
+    for i, v in enumerate(nodes):
+        while pending and pending[-1][4] <= made_at(v):   # a guard goes before the nodes made after it
+            _write_guard(code, names, *pending.pop()[:4])
+        if v in names:
+            continue
+        if not v._prev:                              # a leaf that is no input: a constant, baked in
+            if v.requires_grad:
+                raise _unknown(v, where)
+            names[v] = _literal(v.data)
+            continue
+        if id(v) not in made:                        # made before the trace began
+            raise _unknown(v, where)
+        names[v] = name = f"v{i}"
+        parents = [names[p] for p in v._prev]
+        note = _comment(v._op) + (f"  {_comment(v.label)!r}" if v.label else "")
+        cls = _custom_class(v._backward)
+        if cls is not None:
+            fn_name = f"fn{i}"
+            code.bind(fn_name, cls)
+            code.bind("custom_forward", _custom_forward)
+            custom[v] = (fn_name, f"ctx{i}")
+            code.add([name, f"ctx{i}"], f"{name}, ctx{i} = custom_forward({', '.join([fn_name] + parents)})",
+                     parents, pure=False, comment=note)
+        elif v._op in _INLINE:
+            code.add([name], f"{name} = {_INLINE[v._op](*parents)}", parents, pure=False, comment=note)
+        elif v._op in _FORWARD:
+            fn_name, fn, *extra = _FORWARD[v._op]
+            code.bind(fn_name, fn)
+            defaults = dict(zip(v._backward.__code__.co_varnames[1:], v._backward.__defaults__ or ()))
+            args = parents + [_literal(defaults[d]) for d in (extra[0] if extra else ())]
+            code.add([name], f"{name} = {fn_name}({', '.join(args)})", parents, pure=False, comment=note)
+        else:
+            raise NotImplementedError(f"jit: no generated code for the op {v._op!r}; add a line for it "
+                                      f"to tinygrad_scalar._FORWARD")
+    for gd in reversed(pending):
+        _write_guard(code, names, *gd[:4])
+    returns = [names[o] for o in outs]
+    if wrt is not None:
+        returns += _write_backward(code, names, custom, outs[0], wrt)
+    return code, returns
+
+
+def _write_guard(code, names, a, op, b, outcome):
+    """Write: if the comparison comes out otherwise than in the trace, retrace."""
+    left = names[a]
+    right = names[b] if isinstance(b, Value) else _literal(b)
+    test = f"{left} {op} {right}"
+    uses = [n for n in (left, right) if n.isidentifier() and n not in ("inf", "nan")]
+    code.add([], f"if {'not ' if outcome else ''}{test}: raise Retrace", uses, pure=False,
+             comment=f"guard: in the trace, {test} was {outcome}")
+
+
+def _write_backward(code, names, custom, root, wrt):
+    """Write the backward pass from root, closure by closure; return the gradients' names for wrt."""
+    def symbol(v):
+        return _Symbol(names[v], code) if names[v].isidentifier() and names[v] not in ("inf", "nan") \
+            else v.data
+    sums = {}                                        # node: [its gradient so far, terms not yet added]
+
+    def add(v, term):                                # parent.grad += term, as backward() does it
+        acc, terms = sums.setdefault(v, [0.0, []])
+        terms.append(term)
+        if len(terms) == _TERMS:                     # add as they come: no term waits long to be used
+            flush(v, code.fresh("a"))
+
+    def flush(v, name):
+        acc, terms = sums.get(v, (0.0, []))
+        if not _has_symbol([acc] + terms):           # constants only: add them now, in the same order
+            for t in terms:
+                acc += t
+        elif terms:
+            acc = code.line(" + ".join("{}" for _ in [acc] + terms), acc, *terms, name=name)
+        sums[v] = [acc, []]
+        return acc
+
+    if root.requires_grad:
+        for v in _backward_order([root]):
+            g = 1.0 if v is root else flush(v, "d" + names[v])
+            parents = v._prev
+            if v in custom:
+                fn_name, ctx = custom[v]
+                code.bind("custom_backward", _custom_backward)
+                targets = [code.fresh() for _ in parents]
+                code.add(targets, f"{''.join(t + ', ' for t in targets)}= custom_backward("
+                         f"{fn_name}, {ctx}, {code.text(g)}, {len(parents)})", [ctx] + _names_in([g]))
+                grads = [_Symbol(t, code) for t in targets]
+            else:
+                grads = _symbolic_backward(code, v, g, [symbol(p) for p in parents])
+            for p, d in zip(parents, grads):
+                if p.requires_grad:
+                    add(p, d)
+    grads = []
+    for w in wrt:
+        d = 1.0 if w is root else flush(w, "d" + names[w])
+        if isinstance(d, _Symbol) and d.name != "d" + names[w]:
+            d = code.line("{}", d, name="d" + names[w])    # each input's gradient under its own name
+            sums[w] = [d, []]
+        grads.append(code.text(d))
+    return grads
+
+
+def _inlined(lines, returns, most=6):
+    """Write each temporary t that one later expression reads into that expression (up to most ops).
+
+    t1 = g * y; a2 = a1 + t1 becomes a2 = a1 + g * y: the same operations on
+    the same numbers, with fewer names to store and load; the gradients that
+    backward() adds up (a, d) keep a line each.
+    """
+    reads, reader = {}, {}
+    for k, (_, _, uses, _) in enumerate(lines):
+        for u in uses:
+            reads[u] = reads.get(u, 0) + 1
+            reader[u] = k
+    for r in returns:
+        reads[r] = 2
+    inline = {t for k, (targets, _, _, expr) in enumerate(lines) if expr and len(targets) == 1
+              for t in targets if t[0] == "t" and reads.get(t) == 1 and lines[reader[t]][3] and t in lines[reader[t]][3][1]}
+    pending, out = {}, []                            # name: (its expression, its size, the names it reads)
+    call = re.compile(r"[A-Za-z_]\w*\(\{\}(, \{\})*\)\Z")   # a template that is one call: f({}, {})
+    for targets, text, uses, expr in lines:
+        if expr is None:
+            out.append((targets, text, uses))
+            continue
+        template, args = expr
+        size, reads_now, texts = 1, [u for u in uses if u not in pending], []
+        for a in args:
+            if a in pending:
+                e, n, u, whole = pending.pop(a)
+                texts.append(e if whole else f"({e})")     # a call, _exp(x), needs no ()
+                size, reads_now = size + n, reads_now + u
+            else:
+                texts.append(a)
+        source = template.format(*texts)
+        if targets[0] in inline and size <= most:
+            pending[targets[0]] = (source, size, reads_now, bool(call.match(template)))
+        else:
+            out.append((targets, f"{targets[0]} = {source}", reads_now))
+    return out
+
+
+_CHUNK = 5000                                        # statements per generated function at most
+_TERMS = 8                                           # gradient terms added up per statement at most
+
+
+def _assemble(code, n_inputs, returns, title):
+    """Drop unused statements, then write the source: one function, or a chain of chunks for a big trace."""
+    live = {r for r in returns}
+    kept = []
+    for targets, text, uses, pure, expr in reversed(code.lines):
+        if not pure or any(t in live for t in targets):
+            kept.append((targets, text, uses, expr))
+            live.update(uses)
+    kept.reverse()
+    kept = _inlined(kept, returns)
+    params = [f"x{i}" for i in range(n_inputs)]
+    head = [f"# generated by tinygrad_scalar.jit from {_comment(title)}"]
+    ret = "    return " + (", ".join(returns) + "," if len(returns) == 1 else ", ".join(returns))
+    if len(kept) <= _CHUNK:
+        body = [f"    {text}" for _, text, _ in kept]
+        return "\n".join(head + [f"def run({', '.join(params)}):"] + body + [ret]) + "\n"
+    # A big trace: a chain of functions part0, part1, ... Each takes the inputs
+    # as its parameters and the list M, which carries every other name that
+    # one part computes and a later one reads.
+    chunks = [kept[k:k + _CHUNK] for k in range(0, len(kept), _CHUNK)]
+    made = {}                                        # name: the part that computes it
+    for c, chunk in enumerate(chunks):
+        for targets, _, _ in chunk:
+            for t in targets:
+                made[t] = c
+    needed = {}                                      # name: the parts reading it from an earlier one
+    for c, chunk in enumerate(chunks):
+        for _, _, uses in chunk:
+            for u in uses:
+                if made.get(u, c) != c:
+                    needed.setdefault(u, set()).add(c)
+    for r in returns:
+        if made.get(r, len(chunks) - 1) != len(chunks) - 1:
+            needed.setdefault(r, set()).add(len(chunks) - 1)
+    slot = {name: k for k, name in enumerate(needed)}
+    src, signature = head, ", ".join(["M"] + params)
+    for c, chunk in enumerate(chunks):
+        src.append(f"def part{c}({signature}):")
+        src += [f"    {u} = M[{slot[u]}]" for u in sorted(n for n, cs in needed.items() if c in cs)]
+        src += [f"    {text}" for _, text, _ in chunk]
+        src += [f"    M[{slot[t]}] = {t}" for targets, _, _ in chunk for t in targets if t in needed]
+        if c == len(chunks) - 1:
+            src.append(ret)
+    src.append(f"def run({', '.join(params)}):")
+    src.append(f"    M = [None] * {len(slot)}")
+    src += [f"    part{c}({signature})" for c in range(len(chunks) - 1)]
+    src.append(f"    return part{len(chunks) - 1}({signature})")
+    return "\n".join(src) + "\n"
+
+
+def _graph_references(nodes):
+    """Count, for each node, the references to it from the graph itself (children, closures)."""
+    inside = dict.fromkeys(nodes, 0)
+    for v in nodes:
+        held = list(v._prev)
+        for c in v._backward.__closure__ or ():     # a ScalarFunction's closure keeps its inputs
+            x = c.cell_contents
+            held += list(x) if isinstance(x, (tuple, list)) else [x]
+        for p in held:
+            if p in inside:
+                inside[p] += 1
+    return inside
+
+
+def _kept(nodes, own):
+    """Return a Value among nodes (made by the trace) that something besides the graph still refers to.
+
+    Each node's reference count is compared with that of a fresh Value held
+    the same way (by this list, the dict of counts and the loop variable).
+    """
+    inside = _graph_references(nodes)
+    nodes.insert(0, Value(0.0))                      # the probe, held by the list alone
+    inside[nodes[0]] = 0
+    base = None
+    for v in nodes:
+        if base is None:
+            base = sys.getrefcount(v)                # the probe comes first: the baseline
+        elif v not in own and sys.getrefcount(v) - inside[v] > base:
+            return v
+    return None
+
+
+class _Trace:
+    """One compiled trace: the generated source and the function it defines."""
+
+    def __init__(self, source, namespace):
+        self.source = source
+        exec(compile(source, "<jit>", "exec"), namespace)
+        self.run = namespace["run"]
+
+
+class _Jitted:
+    """The function jit returns: generated code for f, compiled on the first call."""
+
+    _MAX_TRACES = 8                                  # traces kept, one per branch pattern seen
+
+    def __init__(self, f, argnums, mode, params=None):
+        self.f, self.argnums, self.mode, self.params = f, argnums, mode, params
+        self.traces = []                             # newest first
+        self.lock = threading.Lock()
+        self.__name__ = f"jit_{getattr(f, '__name__', 'f')}"
+        self.__doc__ = getattr(f, "__doc__", None)
+
+    @property
+    def source(self):
+        """The generated Python source of the newest trace."""
+        if not self.traces:
+            raise RuntimeError(f"jit: {self.__name__} has not been called yet; the code is generated "
+                               f"on the first call")
+        return self.traces[0].source
+
+    def __repr__(self):
+        return f"<jit of {getattr(self.f, '__name__', self.f)!r}, {len(self.traces)} trace(s)>"
+
+    def __call__(self, *args, **kwargs):
+        if kwargs:
+            raise TypeError(f"jit: pass the arguments of {self.__name__} by position, got keywords "
+                            f"{sorted(kwargs)!r}")
+        if self.params is None and any(isinstance(a, Value) for a in args):
+            return self._unjitted(*args)             # called on Values (inside grad, say): run f itself
+        xs = self._floats(args)
+        for trace in list(self.traces):
+            if trace.arity == len(xs):
+                try:
+                    return self._shaped(trace, trace.run(*xs))
+                except _Retrace:
+                    continue
+        with self.lock, _gc_paused():                # a big trace makes many objects, and no cycles
+            trace = self._trace(xs)
+            self.traces = ([trace] + self.traces)[:self._MAX_TRACES]
+        try:
+            return self._shaped(trace, trace.run(*xs))
+        except _Retrace:
+            raise RuntimeError(f"jit: {self.__name__} took a different branch when run again on the same "
+                               f"numbers; f must be a function of its arguments alone") from None
+
+    def _unjitted(self, *args):
+        if self.mode == "f":
+            return self.f(*args)
+        transform = value_and_grad if self.mode == "value_and_grad" else grad
+        return transform(self.f, self.argnums)(*args)
+
+    def _floats(self, args):
+        if self.params is not None:
+            if args:
+                raise TypeError(f"jit_loss: the step takes no arguments (it reads the parameters), "
+                                f"got {args!r}")
+            return [p.data for p in self.params]
+        xs = []
+        for a in args:
+            if isinstance(a, bool) or not isinstance(a, numbers.Real):
+                raise TypeError(f"jit: {self.__name__} takes real numbers, got {a!r} ({type(a).__name__})")
+            xs.append(_value(a, "jit").data)
+        return xs
+
+    def _trace(self, xs):
+        """Run f on Values, write the code for what it did, compile it."""
+        where = self.__name__
+        inputs = list(self.params) if self.params is not None else [Value(x) for x in xs]
+        tracer = _Tracer(inputs)
+        saved, _grad_mode.tracer = _grad_mode.tracer, tracer
+        try:
+            with enable_grad():
+                _grad_mode.transforms += 1
+                try:
+                    result = self.f(*([] if self.params is not None else inputs))
+                finally:
+                    _grad_mode.transforms -= 1
+        finally:
+            _grad_mode.tracer = saved
+        outs, shape = self._outputs(result)
+        del result
+        wrt = None
+        if self.mode in ("value_and_grad", "grad"):
+            nums = _argnums(self.argnums, len(inputs), "grad")
+            wrt = [inputs[i] for i in nums]
+        elif self.mode == "loss":
+            wrt = inputs
+        code, returns = _generate(inputs, outs, tracer.guards, wrt, tracer.made, where)
+        source = _assemble(code, len(inputs), returns, where)
+        own = set(inputs) if self.params is not None else set()
+        nodes = _all_nodes(outs + inputs)
+        del outs, wrt, tracer, inputs
+        leaked = _kept(nodes, own)
+        if leaked is not None:
+            raise RuntimeError(f"jit: {where} kept the traced Value {leaked!r} after returning (in a "
+                               f"global, a list, an attribute...); after the trace it holds stale "
+                               f"numbers. Return what you need from the function instead")
+        del nodes, leaked, own
+        trace = _Trace(source, code.namespace)
+        trace.arity, trace.shape = len(xs), shape
+        return trace
+
+    def _outputs(self, result):
+        """Check what f returned; return its Values and how to shape the floats the code returns."""
+        where = self.__name__
+        if self.mode == "loss" and isinstance(result, (tuple, list)) and len(result) == 2 \
+                and isinstance(result[1], (tuple, list)):
+            loss, aux = result
+            if isinstance(loss, Value) and aux and all(isinstance(a, Value) for a in aux):
+                return [loss] + list(aux), ("aux", len(aux))
+        if isinstance(result, Value):
+            return [result], None
+        if self.mode == "f" and isinstance(result, (tuple, list)) and result \
+                and all(isinstance(r, Value) for r in result):
+            return list(result), type(result)
+        raise TypeError(f"jit: {where} must return a Value" +
+                        (" or a non-empty list or tuple of Values" if self.mode == "f" else
+                         " (a scalar), or (loss, [Values...])" if self.mode == "loss" else " (a scalar)") +
+                        f", got {result!r}")
+
+    def _shaped(self, trace, out):
+        """Give the flat tuple the code returns the shape f (or grad, or value_and_grad) gives."""
+        shape, mode = trace.shape, self.mode
+        if mode == "f":
+            return out[0] if shape is None else shape(out)
+        if mode == "loss":
+            k = 1 + (shape[1] if shape else 0)
+            for p, g in zip(self.params, out[k:]):
+                p.grad = g
+            return out[0] if shape is None else (out[0], list(out[1:k]))
+        grads = out[1] if isinstance(self.argnums, int) else tuple(out[1:])
+        return (out[0], grads) if mode == "value_and_grad" else grads
+
+
+def jit(f):
+    """Return a function computing f on floats by code generated from one trace, as jax.jit does.
+
+    The first call runs f on Values and writes the graph it made as straight-
+    line Python (.source shows it), compiled once; later calls run that code.
+    jit(value_and_grad(f, argnums)) and jit(grad(f)) write the backward pass
+    too, from the ops' own _backward closures. A comparison of traced Values
+    in f (if x > 0: ...) becomes a guard: a call that goes the other way
+    traces f again. f must be a function of its arguments alone: it may not
+    read a traced Value's number (float(x), x.detach(), no_grad) or keep a
+    traced Value after it returns; those raise. Reading x.data directly
+    cannot be seen, and bakes the number in: do not. Work whose result reaches
+    neither an output nor a guard is dropped, as in JAX, errors and all.
+    """
+    if isinstance(f, _Jitted):
+        return f
+    if not callable(f):
+        raise TypeError(f"jit: expected a function, got {f!r}")
+    inner, argnums, mode = getattr(f, "_transform", (f, None, "f"))
+    return _Jitted(inner, argnums, mode)
+
+
+def jit_loss(loss_fn, params):
+    """Return step(): loss_fn() by jitted code, with each parameter's .grad set to d(loss)/d(it).
+
+    loss_fn takes no arguments and computes a loss from the parameters (a
+    model over a fixed batch); params are the Values it learns (model.
+    parameters()). Each call reads their current .data, so an optimizer can
+    update them in between: loss = step(); opt.step(). Gradients are set, not
+    added (as opt.zero_grad() then loss.backward()). loss_fn may also return
+    (loss, [Values...]), say the scores, and step() then returns (loss, [floats]).
+    """
+    try:
+        params = list(params) if not isinstance(params, Value) else [params]
+    except TypeError:
+        raise TypeError(f"jit_loss: expected a list of Values to learn, got {params!r}") from None
+    for i, p in enumerate(params):
+        if not isinstance(p, Value) or p._prev or not p.requires_grad:
+            raise TypeError(f"jit_loss: parameter {i} is {p!r}; expected a leaf Value that requires grad")
+    if len(set(params)) != len(params):
+        raise ValueError("jit_loss: a parameter appears twice in params")
+    if not callable(loss_fn):
+        raise TypeError(f"jit_loss: expected a function of no arguments, got {loss_fn!r}")
+    return _Jitted(loss_fn, None, "loss", params)
 
 
 ################ Drawing: the graph as a picture or as text, and backprop step by step

@@ -12,6 +12,10 @@ Cases:
             of Value objects each library created (leaves + interior nodes).
   training  one step of micrograd's demo: MLP(2, [16, 16, 1]) on 100 two-moons
             points, hinge loss + 1e-4 * sum(p*p), forward + backward + SGD.
+  jit       the same step by tinygrad_scalar.jit_loss: the step traced once
+            (not timed; its trace-and-compile time is printed), then run as
+            generated code, + SGD. Compared with micrograd and with the same
+            library without jit, all in one run.
 
 The garbage collector stays at its default settings while timing; gc.collect()
 runs before every timed run, and the two libraries alternate run by run.
@@ -197,6 +201,15 @@ def ours_step(ts, model, opt, X, y):
     return time.perf_counter() - t0, loss.data
 
 
+def jit_step(step, opt):
+    """The demo step by jitted code: loss and gradients, then SGD."""
+    gc.collect()
+    t0 = time.perf_counter()
+    loss = step()
+    opt.step()
+    return time.perf_counter() - t0, loss
+
+
 def case_training(libs, warm, steps):
     X, y = make_moons()
     mg, ts = libs["micrograd"], libs["tinygrad_scalar"]
@@ -204,8 +217,18 @@ def case_training(libs, warm, steps):
     mg_model = mg.MLP(2, [16, 16, 1])
     ts_model = ts.MLP(2, [16, 16, 1], activation="relu", seed=1)
     opt = ts.SGD(ts_model.parameters(), lr=0.1)
+    jit_model = ts.MLP(2, [16, 16, 1], activation="relu", seed=1)
+    params = jit_model.parameters()
+    jit_opt = ts.SGD(params, lr=0.1)
+    step = ts.jit_loss(lambda: ts.hinge_loss([jit_model(x) for x in X], y)
+                       + 1e-4 * ts.vsum(p * p for p in params), params)
+    t0 = time.perf_counter()
+    step()                                  # the trace: generate and compile the code once
+    print(f"  jit trace + code generation + compile: {time.perf_counter() - t0:.2f} s, "
+          f"{len(step.source.splitlines()):,} lines of generated Python")
     run = {"micrograd": lambda: in_big_thread(micrograd_step, mg_model, mg.Value, X, y),
-           "tinygrad_scalar": lambda: in_big_thread(ours_step, ts, ts_model, opt, X, y)}
+           "tinygrad_scalar": lambda: in_big_thread(ours_step, ts, ts_model, opt, X, y),
+           "jit": lambda: in_big_thread(jit_step, step, jit_opt)}
     times, losses = {k: [] for k in run}, {k: [] for k in run}
     for i in range(warm + steps):
         for name in (list(run) if i % 2 == 0 else list(run)[::-1]):
@@ -216,24 +239,27 @@ def case_training(libs, warm, steps):
     for name in run:
         assert all(math.isfinite(v) for v in losses[name]), (name, losses[name])
         print(f"  training {name:16s} loss {losses[name][0]:.4f} -> {losses[name][-1]:.4f}")
-    return [("training step (ms)", statistics.median(times["micrograd"]) * 1e3,
-             statistics.median(times["tinygrad_scalar"]) * 1e3)]
+    med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
+    return [("training step (ms)", med["micrograd"], med["tinygrad_scalar"]),
+            ("training step, jit (ms)", med["micrograd"], med["jit"]),
+            ("jit vs no jit: step (ms) [1st col: no jit]", med["tinygrad_scalar"], med["jit"])]
 
 
 # ------------------------------------------------------------------- report
 GOALS = {"engine forward+backward (ms)": (">=", 5.0), "memory per node (bytes)": ("<=", 1 / 3),
-         "training step (ms)": (">=", 5.0)}
+         "training step (ms)": (">=", 5.0), "training step, jit (ms)": (">=", 200.0),
+         "jit vs no jit: step (ms) [1st col: no jit]": (">=", 5.0)}
 
 
 def print_table(rows):
     print()
-    print(f"{'case':38s} {'micrograd':>11s} {'tinygrad_scalar':>16s} {'ratio':>8s} {'goal':>8s}  met?")
+    print(f"{'case':44s} {'micrograd':>11s} {'tinygrad_scalar':>16s} {'ratio':>8s} {'goal':>8s}  met?")
     for case, mg_val, ts_val in rows:
         op, goal = GOALS.get(case, (None, None))
         ratio = ts_val / mg_val if case.startswith("memory") else mg_val / ts_val
         met = "-" if op is None else ("yes" if (ratio >= goal if op == ">=" else ratio <= goal) else "NO")
         goal_s = "-" if op is None else f"{op}{goal:.3g}"
-        print(f"{case:38s} {mg_val:11.1f} {ts_val:16.1f} {ratio:8.2f} {goal_s:>8s}  {met}")
+        print(f"{case:44s} {mg_val:11.1f} {ts_val:16.1f} {ratio:8.2f} {goal_s:>8s}  {met}")
     print("ratio = micrograd/ours for times (higher is better), ours/micrograd for memory (lower is better)")
 
 
