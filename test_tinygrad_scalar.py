@@ -2965,6 +2965,14 @@ def test_jit_generated_code_holds_no_values():
     assert values_reachable(step.traces[0]) == []
 
 
+def test_train_moons_trains_the_same_model_with_and_without_jit():
+    fast = ts.train_moons(steps=30, progress=False)
+    slow = ts.train_moons(steps=30, progress=False, use_jit=False)
+    assert fast.losses == slow.losses and fast.accuracies == slow.accuracies
+    assert fast.model.state_dict() == slow.model.state_dict()
+    assert len(fast.losses) >= 2 and fast.losses[-1] < fast.losses[0]
+
+
 def test_jit_loss_trains_exactly_as_backward_does():
     X, y = make_moons(30, noise=0.1, seed=3)
     labels = [2 * t - 1 for t in y]

@@ -2530,11 +2530,13 @@ class TrainResult(collections.namedtuple("TrainResult", "model accuracy")):
     .losses and .accuracies hold the number at every step, for plotting."""
 
 
-def train_moons(steps=200, n=100, seed=1, progress=True):
+def train_moons(steps=200, n=100, seed=1, progress=True, use_jit=True):
     """Train MLP(2, [16, 16, 1]) on two-moons, as micrograd's demo does; stop at 100% accuracy.
 
     Return a TrainResult: model, accuracy, and the per-step losses and accuracies.
-    progress=False trains silently.
+    progress=False trains silently. use_jit=True traces the step once with
+    jit_loss and then runs generated code; use_jit=False runs backward() on a
+    fresh graph every step. Both train the same model, number for number.
     """
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise ValueError(f"train_moons: steps must be an int >= 0, got {steps!r}")
@@ -2543,21 +2545,30 @@ def train_moons(steps=200, n=100, seed=1, progress=True):
     model = MLP(2, [16, 16, 1], activation="relu", seed=seed)
     params = model.parameters()
     opt = SGD(params, lr=1.0)
+
+    def loss_and_scores():                           # the whole batch: the loss, and the scores for accuracy
+        scores = [model(x) for x in X]
+        return hinge_loss(scores, labels) + 1e-4 * vsum(p * p for p in params), scores
+
+    def step_by_backward():                          # what step() does, by the graph
+        loss, scores = loss_and_scores()
+        opt.zero_grad()
+        loss.backward()
+        return loss.data, [s.data for s in scores]
+
+    step = jit_loss(loss_and_scores, params) if use_jit else step_by_backward   # sets every p.grad
     report = _progress_bar(steps) if progress else None
     losses, accuracies = [], []
     for k in range(steps + 1):
-        scores = [model(x) for x in X]
-        loss = hinge_loss(scores, labels) + 1e-4 * vsum(p * p for p in params)
-        accuracy = sum((s.data > 0) == (t > 0) for s, t in zip(scores, labels)) / n
-        losses.append(loss.data)
+        loss, scores = step()
+        accuracy = sum((s > 0) == (t > 0) for s, t in zip(scores, labels)) / n
+        losses.append(loss)
         accuracies.append(accuracy)
         last = accuracy == 1.0 or k == steps         # the model returned is the one just measured
         if report:
-            report(k, loss.data, accuracy, last)
+            report(k, loss, accuracy, last)
         if last:
             break
-        opt.zero_grad()
-        loss.backward()
         opt.lr = 1.0 - 0.9 * k / steps               # learning-rate decay
         opt.step()
     result = TrainResult(model, accuracy)
