@@ -2325,7 +2325,9 @@ def test_gc_pause_survives_the_interleaving_the_audit_found(monkeypatch):
             fake.second_read.set()             # (the old code never gets here before the first has left)
     threads = [threading.Thread(target=first, name="first"), threading.Thread(target=second, name="second")]
     threads[0].start()
-    while fake.enabled:                        # wait until the first call has paused the collector
+    for _ in range(10_000):                    # wait until the first call has paused the collector
+        if not fake.enabled:
+            break
         time.sleep(0.001)
     threads[1].start()
     for t in threads:
