@@ -3439,7 +3439,9 @@ def test_gc_pause_survives_the_interleaving_the_audit_found(monkeypatch):
             fake.second_read.set()             # (the old code never gets here before the first has left)
     threads = [threading.Thread(target=first, name="first"), threading.Thread(target=second, name="second")]
     threads[0].start()
-    while fake.enabled:                        # wait until the first call has paused the collector
+    for _ in range(10_000):                    # wait until the first call has paused the collector
+        if not fake.enabled:
+            break
         time.sleep(0.001)
     threads[1].start()
     for t in threads:
@@ -3727,6 +3729,7 @@ def test_pickle_keeps_grads_labels_flags_and_closure_numbers(protocol):
     assert (x2.grad, x2.label, x2.requires_grad) == (x.grad, "x", True)
     assert (k2.grad, k2.label, k2.requires_grad) == (0.0, "k", False)
     assert y2.data == y.data and y2.grad == y.grad and graph_shape(y2) == graph_shape(y)
+    assert [v.grad for v in ts._all_nodes([y2])] == [v.grad for v in ts._all_nodes([y])]   # interior too
     x2.grad = 0.0
     y2.backward()                              # the leaky slope 0.2 and the custom backward came back
     assert x2.grad == x.grad == pytest.approx((0.2 * 3.0 + 2 * -2.0) * (1 - y.data ** 2), rel=1e-12)
@@ -3756,6 +3759,28 @@ def test_pickle_of_a_graph_whose_leaves_were_switched_off_or_moved():
     b2 = pickle.loads(pickle.dumps(b))
     b2.backward()
     assert b2.data == math.log(0.5) and b2._prev[0].grad == 2.0
+    n, d = Value(3.0), Value(2.0)
+    q = n / d
+    d.data = 0.0                               # two parents, one moved to where the op raises
+    q2 = pickle.loads(pickle.dumps(q))
+    q2.backward()
+    assert graph_shape(q2) == graph_shape(q) and [p.grad for p in q2._prev] == [0.5, -0.75]
+    u, v, w = Value(1.0), Value(2.0), Value(3.0)
+    s = LogOfSum.apply(u, v, w)
+    u.data = -10.0                             # three parents: forward now raises on them
+    s2 = pickle.loads(pickle.dumps(s))
+    assert graph_shape(s2) == graph_shape(s) and len(s2._prev) == 3
+
+
+class LogOfSum(ScalarFunction):
+    @staticmethod
+    def forward(ctx, a, b, c):
+        ctx.save_for_backward(a + b + c)
+        return math.log(a + b + c)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g / ctx.saved_values,) * 3
 
 
 def test_scalar_function_of_a_local_class_cannot_be_pickled_and_says_why():

@@ -24,6 +24,7 @@ import os
 import random
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -147,11 +148,15 @@ def run_tests(source, timeout, pytest_args):
         env = dict(os.environ, PYTHONPATH=tmp, PYTHONDONTWRITEBYTECODE="1")
         cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
                "test_tinygrad_scalar.py", *pytest_args]
+        run = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)   # its own process group: a timeout ends all of it
         try:
-            result = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True, timeout=timeout)
+            returncode = run.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait()
             return "timeout"
-        return "survived" if result.returncode == 0 else "killed"
+        return "survived" if returncode == 0 else "killed"
 
 
 def main():
@@ -183,8 +188,10 @@ def main():
 
     extra = shlex.split(args.pytest_args)
     print(f"baseline: the unmutated library (as ast.unparse writes it) must pass", flush=True)
-    if run_tests(ast.unparse(ast.parse(source)), args.timeout, extra) != "survived":
-        print("the tests fail on the unmutated library: fix that first", file=sys.stderr)
+    baseline = run_tests(ast.unparse(ast.parse(source)), args.timeout, extra)
+    if baseline != "survived":
+        print(f"the unmutated library: {'tests fail' if baseline == 'killed' else 'timeout'}; fix that first "
+              f"(or raise --timeout)", file=sys.stderr)
         return 1
     counts = {"killed": 0, "survived": 0, "timeout": 0, "unchanged": 0}
     survivors = []
