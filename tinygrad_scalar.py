@@ -307,24 +307,30 @@ class Value:
 def _backward_order(roots):
     """Return the recorded Values the roots depend on, each before its parents (leaves left out).
 
-    A depth-first search from the roots lists a node once all its parents are
-    listed; reversed, that puts every node before its parents. The search keeps
-    its own stack (no recursion, so a million-op chain is fine): a node is
-    pushed, expanded (its parents pushed above it), and listed when it comes
-    back to the top.
+    A depth-first search lists a node once all its parents are listed;
+    reversed, that puts every node before its parents. The search keeps its own
+    stack of (node, its parents still to visit), so there is no recursion and a
+    million-op chain is fine. That stack holds an entry per level of a deep
+    graph, short-lived objects the cyclic collector would otherwise rescan the
+    whole heap for, so the collector is paused during the search (_gc_paused).
     """
-    order, expanded, listed = [], set(), set()
-    stack = [r for r in roots if r._prev]
-    while stack:
-        v = stack.pop()
-        if v in expanded:
-            if v not in listed:                      # back on top: its parents are all listed
-                listed.add(v)
-                order.append(v)
-            continue
-        expanded.add(v)
-        stack.append(v)
-        stack += [p for p in v._prev if p._prev and p not in expanded]
+    order, visited = [], set()
+    with _gc_paused():
+        for root in roots:
+            if not root._prev or root in visited:
+                continue
+            visited.add(root)
+            stack = [(root, iter(root._prev))]
+            while stack:
+                v, parents = stack[-1]
+                for p in parents:                    # go down to the first parent not yet visited
+                    if p._prev and p not in visited:
+                        visited.add(p)
+                        stack.append((p, iter(p._prev)))
+                        break
+                else:                                # all of v's parents are listed: list v
+                    stack.pop()
+                    order.append(v)
     order.reverse()
     return order
 
