@@ -246,8 +246,8 @@ def case_training(libs, warm, steps):
 
 
 # ------------------------------------------------------------------- report
-GOALS = {"engine forward+backward (ms)": (">=", 5.0), "memory per node (bytes)": ("<=", 1 / 3),
-         "training step (ms)": (">=", 5.0), "training step, jit (ms)": (">=", 200.0),
+GOALS = {"engine forward+backward (ms)": (">=", 4.0), "memory per node (bytes)": ("<=", 0.4),
+         "training step (ms)": (">=", 30.0), "training step, jit (ms)": (">=", 200.0),
          "jit vs no jit: step (ms) [1st col: no jit]": (">=", 5.0)}
 
 
