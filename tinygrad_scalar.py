@@ -2617,7 +2617,8 @@ def main(argv=()):
         prog="python -m tinygrad_scalar",
         description="Differentiate the course notes' example f(x1, x2) = log(x1*x2*(x1 + x2)) / (x1 - x2)**2 "
                     "at (2, 10), check its gradient against a central difference, then train "
-                    "MLP(2, [16, 16, 1]) on two-moons with SGD until 100% training accuracy or --steps.")
+                    "MLP(2, [16, 16, 1]) on two-moons with SGD until 100% training accuracy or --steps "
+                    "(the training step is traced once by jit_loss, then runs as generated Python).")
     parser.add_argument("--steps", type=int, default=200, metavar="N",
                         help="train for at most N steps (default: %(default)s)")
     parser.add_argument("--version", action="version", version=f"tinygrad_scalar {__version__}")
@@ -2636,7 +2637,7 @@ def main(argv=()):
     for i, x in enumerate((x1, x2)):
         numeric = central_difference(f, 2.0, 10.0, arg=i)
         print(f"  df/d{x.label}  autodiff {x.grad: .10f}   central difference {numeric: .10f}")
-    print("\nTraining MLP(2, [16, 16, 1]) on two-moons (hinge loss, SGD):")
+    print("\nTraining MLP(2, [16, 16, 1]) on two-moons (hinge loss, SGD; the step jitted once):")
     model, accuracy = train_moons(args.steps)
     print(f"training accuracy: {accuracy:.0%}")
     return accuracy
