@@ -2885,6 +2885,16 @@ def test_jit_tracing_errors_are_clear(name, f, error, words):
 OUTSIDE = Value(0.75)
 
 
+def test_jit_names_a_kept_value_that_feeds_no_output():
+    box = []
+
+    def f(x):
+        box.append((x * 2).exp())                  # made by the trace, kept, and not part of the output
+        return x * 3
+    with pytest.raises(RuntimeError, match=names("kept the traced Value", repr(math.exp(2.0)))):
+        jit(f)(1.0)
+
+
 def test_jit_a_value_from_an_earlier_trace_is_an_error():
     box = {}
 

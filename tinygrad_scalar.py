@@ -1942,25 +1942,23 @@ class _Tracer:
 
     def __init__(self, inputs):
         self.inputs = set(inputs)
-        self.made = {}                               # id(node): its place in the order the trace made nodes
-        self.count = 0                               # nodes made so far (ids hold no reference to them)
+        self.made = {}                               # each node the trace made: its place in that order
         self.guards = []                             # (a, op, b, outcome, nodes made before the comparison)
 
     def note(self, v):
         """Note a node the trace made (_node calls this while jit traces), in the order they are made."""
-        self.made[id(v)] = self.count
-        self.count += 1
+        self.made[v] = len(self.made)
 
     def traced(self, v):
         """Whether v's number depends on the trace's inputs."""
-        return v in self.inputs or (v.requires_grad and id(v) in self.made)
+        return v in self.inputs or (v.requires_grad and v in self.made)
 
     def guard(self, a, op, b, outcome):
         if a.requires_grad or (isinstance(b, Value) and b.requires_grad):
             if not isinstance(b, Value) and b.__class__ not in (float, int, bool):
                 raise TypeError(f"jit: a traced Value is compared with {b!r} ({type(b).__name__}); "
                                 f"jit can write comparisons with floats and ints only")
-            self.guards.append((a, op, b, outcome, self.count))
+            self.guards.append((a, op, b, outcome, len(self.made)))
 
     def read(self, v, what):
         if self.traced(v):
@@ -1982,7 +1980,7 @@ def _generate(inputs, outs, guards, wrt, made, where):
     names = {x: f"x{i}" for i, x in enumerate(inputs)}
     custom = {}                                      # node: (class's name in the code, its Context's name)
     operands = [v for a, _, b, _, _ in guards for v in (a, b) if isinstance(v, Value)]
-    made_at = lambda v: made.get(id(v), -1)         # leaves first, then the order the trace made them
+    made_at = lambda v: made.get(v, -1)             # leaves first, then the order the trace made them
     nodes = sorted(_all_nodes(outs + operands), key=made_at)
     pending = sorted(guards, key=lambda gd: gd[4], reverse=True)
     for i, v in enumerate(nodes):
@@ -1995,7 +1993,7 @@ def _generate(inputs, outs, guards, wrt, made, where):
                 raise _unknown(v, where)
             names[v] = _literal(v.data)
             continue
-        if id(v) not in made:                        # made before the trace began
+        if v not in made:                            # made before the trace began
             raise _unknown(v, where)
         names[v] = name = f"v{i}"
         parents = [names[p] for p in v._prev]
@@ -2311,7 +2309,9 @@ class _Jitted:
         source = _assemble(code, len(inputs), returns, where)
         own = set(inputs) if self.params is not None else set()
         nodes = _all_nodes(outs + inputs)
-        del outs, wrt, tracer, inputs
+        in_graph = set(nodes)
+        nodes += [v for v in tracer.made if v not in in_graph]   # made by f but feeding no output
+        del outs, wrt, tracer, inputs, in_graph
         leaked = _kept(nodes, own)
         if leaked is not None:
             raise RuntimeError(f"jit: {where} kept the traced Value {leaked!r} after returning (in a "

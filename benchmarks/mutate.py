@@ -187,7 +187,7 @@ def main():
         return 0
 
     extra = shlex.split(args.pytest_args)
-    print(f"baseline: the unmutated library (as ast.unparse writes it) must pass", flush=True)
+    print("baseline: the unmutated library (as ast.unparse writes it) must pass", flush=True)
     baseline = run_tests(ast.unparse(ast.parse(source)), args.timeout, extra)
     if baseline != "survived":
         print(f"the unmutated library: {'tests fail' if baseline == 'killed' else 'timeout'}; fix that first "
