@@ -2,11 +2,16 @@
 
 Each mutant is tinygrad_scalar.py with ONE small change made through its syntax
 tree (+ for -, < for <=, a constant nudged, += made =, a `not` dropped...).
-The test suite runs against each mutant in a scratch directory; a mutant is
-"killed" when some test fails, "survived" when all pass, "timeout" when the
-run takes too long (an infinite loop counts as caught). A survivor is either a
-gap in the tests or an equivalent mutant (one that changes no behaviour): the
-script lists every survivor with its line so a human can tell which.
+The test suite runs against each mutant in a scratch copy of the repo (every
+file the tests may read: pyproject.toml, CHANGELOG.md, README.md, demo.ipynb,
+docs/...; not .git, virtual environments or caches). A mutant is "killed" when
+some test fails, "survived" when all pass, "timeout" when the run takes too
+long (an infinite loop counts as caught). The report ends with the kill rate
+over the mutants run, (killed + timeouts) / (killed + timeouts + survived), so
+a sample's figure can be quoted. A survivor is either a gap in the tests or an
+equivalent mutant (one that changes no behaviour): the script lists every
+survivor with its line so a human can tell which. The goal: at least 95% of the
+behaviour-changing mutants killed.
 
     python benchmarks/mutate.py                    # every mutant (long: ~20 s each)
     python benchmarks/mutate.py --sample 150       # a random sample of 150, seed 0
@@ -33,7 +38,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = ROOT / "tinygrad_scalar.py"
-TESTS = ROOT / "test_tinygrad_scalar.py"
 
 SWAPS = {                                    # each operator and what it becomes
     ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,
@@ -137,24 +141,50 @@ def mutant_source(source, index):
     return ast.unparse(ast.fix_missing_locations(tree))
 
 
-def run_tests(source, timeout, pytest_args):
-    """Run the suite against source in a scratch directory; return 'killed', 'survived' or 'timeout'."""
+# Not copied into the scratch directory: version control, virtual environments (the repo's
+# .venv, benchmarks/.venv, any other), caches and build output. Everything else is, because
+# the tests read more than the library: pyproject.toml, CHANGELOG.md, README.md, demo.ipynb, docs/.
+SKIP_NAMES = {".git", ".venv", "venv", "__pycache__", ".pytest_cache", ".hypothesis", ".ipynb_checkpoints",
+              ".mypy_cache", ".ruff_cache", "build", "dist"}
+
+
+def _not_copied(folder, names):
+    skip = {n for n in names if n in SKIP_NAMES or n.endswith((".egg-info", ".pyc"))}
+    skip |= {n for n in names if (Path(folder) / n / "pyvenv.cfg").exists()}   # a venv by any name
+    return skip
+
+
+def copy_repo(tmp):
+    """Copy the repo tree into tmp, minus what _not_copied names."""
+    shutil.copytree(ROOT, tmp, ignore=_not_copied, dirs_exist_ok=True, symlinks=True)
+
+
+def run_tests(source, timeout, pytest_args, check_import=False, show_failure=False):
+    """Run the suite against source in a scratch copy of the repo; return 'killed', 'survived' or 'timeout'."""
     with tempfile.TemporaryDirectory(prefix="mutant-") as tmp:
+        copy_repo(tmp)
         Path(tmp, "tinygrad_scalar.py").write_text(source, encoding="utf-8")
-        shutil.copy(TESTS, tmp)
-        for extra in ("demo.ipynb", "README.md"):
-            if (ROOT / extra).exists():
-                shutil.copy(ROOT / extra, tmp)
         env = dict(os.environ, PYTHONPATH=tmp, PYTHONDONTWRITEBYTECODE="1")
+        if check_import:      # an installed copy of the library (pip install -e) must not shadow the mutant
+            where = subprocess.run([sys.executable, "-c", "import tinygrad_scalar; print(tinygrad_scalar.__file__)"],
+                                   cwd=tmp, env=env, capture_output=True, text=True).stdout.strip()
+            if Path(where).resolve() != Path(tmp, "tinygrad_scalar.py").resolve():
+                sys.exit(f"the tests would import tinygrad_scalar from {where!r}, not the scratch copy in {tmp}")
         cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
                "test_tinygrad_scalar.py", *pytest_args]
-        run = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)   # its own process group: a timeout ends all of it
-        try:
-            returncode = run.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(run.pid, signal.SIGKILL)
-            run.wait()
+        log = Path(tmp, ".pytest-output.txt")
+        with open(log, "wb") as out:
+            run = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)   # its own process group: a timeout ends all of it
+            try:
+                returncode = run.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(run.pid, signal.SIGKILL)
+                run.wait()
+                returncode = None
+        if returncode is not None and returncode != 0 and show_failure:
+            print("\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-30:]), file=sys.stderr)
+        if returncode is None:
             return "timeout"
         return "survived" if returncode == 0 else "killed"
 
@@ -172,54 +202,74 @@ def main():
 
     source = LIBRARY.read_text(encoding="utf-8")
     mutants = [(i, line, what) for i, (line, what, _, _) in enumerate(find_mutants(ast.parse(source)))]
+    where = ""
     if args.lines:
         low, high = (int(x) for x in args.lines.split("-"))
         mutants = [m for m in mutants if low <= m[1] <= high]
+        where = f" on lines {low}-{high}"
     if args.ids:
         wanted = {int(i) for i in args.ids.split(",")}
         mutants = [m for m in mutants if m[0] in wanted]
+        where += f" numbered {args.ids}"
+    selection = f"the {len(mutants)} mutants{where}"
     if args.sample is not None and args.sample < len(mutants):
+        selection = f"a random sample of {args.sample} of {selection} (seed {args.seed})"
         mutants = sorted(random.Random(args.seed).sample(mutants, args.sample))
     if args.list:
         for i, line, what in mutants:
             print(f"#{i:4d}  line {line:5d}  {what}")
-        print(f"{len(mutants)} mutants")
+        print(f"{len(mutants)} mutants: {selection}")
         return 0
 
     extra = shlex.split(args.pytest_args)
     print("baseline: the unmutated library (as ast.unparse writes it) must pass", flush=True)
-    baseline = run_tests(ast.unparse(ast.parse(source)), args.timeout, extra)
+    baseline = run_tests(ast.unparse(ast.parse(source)), args.timeout, extra,
+                         check_import=True, show_failure=True)
     if baseline != "survived":
         print(f"the unmutated library: {'tests fail' if baseline == 'killed' else 'timeout'}; fix that first "
               f"(or raise --timeout)", file=sys.stderr)
         return 1
+    print("baseline: passes", flush=True)
     counts = {"killed": 0, "survived": 0, "timeout": 0, "unchanged": 0}
     survivors = []
     plain = ast.unparse(ast.parse(source))
     start = time.time()
-    for n, (i, line, what) in enumerate(mutants, 1):
-        changed = mutant_source(source, i)
-        if changed == plain:                     # e.g. 1 -> 1.0 written the same way: not a mutant
-            outcome = "unchanged"
-        else:
-            outcome = run_tests(changed, args.timeout, extra)
-        counts[outcome] += 1
-        if outcome == "survived":
-            survivors.append((i, line, what))
-        print(f"[{n}/{len(mutants)}] #{i} line {line} {what}: {outcome}  ({time.time() - start:.0f} s)", flush=True)
-
-    tested = counts["killed"] + counts["survived"] + counts["timeout"]
-    print(f"\nmutants: {len(mutants)} ({counts['unchanged']} unchanged skipped), tested {tested}")
-    print(f"killed {counts['killed']}, timeouts {counts['timeout']} (counted as killed), survived {counts['survived']}")
-    if tested:
-        rate = (counts["killed"] + counts["timeout"]) / tested
-        print(f"kill rate: {rate:.1%} of the mutants tested; survivors are listed below: each is a gap in")
-        print("the tests or an equivalent mutant (no behaviour changes); judge each one, then recount.")
-    for i, line, what in survivors:
-        print(f"  survived #{i} line {line}: {what}")
-        print("    " + LIBRARY.read_text(encoding="utf-8").splitlines()[line - 1].strip())
+    try:
+        for n, (i, line, what) in enumerate(mutants, 1):
+            changed = mutant_source(source, i)
+            if changed == plain:                     # e.g. 1 -> 1.0 written the same way: not a mutant
+                outcome = "unchanged"
+            else:
+                outcome = run_tests(changed, args.timeout, extra)
+            counts[outcome] += 1
+            if outcome == "survived":
+                survivors.append((i, line, what))
+            print(f"[{n}/{len(mutants)}] #{i} line {line} {what}: {outcome}  ({time.time() - start:.0f} s)",
+                  flush=True)
+    except KeyboardInterrupt:                        # still report the mutants run so far
+        print("\ninterrupted: the counts below cover the mutants run so far")
+    report(counts, survivors, selection, source)
     return 0
 
+
+def report(counts, survivors, selection, source):
+    """Print the counts and the kill rate over the mutants run, then every survivor with its line."""
+    run = counts["killed"] + counts["survived"] + counts["timeout"]
+    print(f"\n{selection}: {run} run, {counts['unchanged']} skipped as unchanged (unparse writes them "
+          f"as the original)")
+    print(f"killed {counts['killed']}, timeouts {counts['timeout']} (counted as killed), "
+          f"survived {counts['survived']}")
+    if run:
+        caught = counts["killed"] + counts["timeout"]
+        print(f"kill rate: {caught / run:.1%} ({caught} / {run} = (killed + timeouts) / (killed + timeouts "
+              f"+ survived)) over the mutants run")
+        print("Each survivor below is a gap in the tests or an equivalent mutant (no behaviour changes);")
+        print("judge each one. The goal: >= 95% of the behaviour-changing mutants killed, i.e.")
+        print("caught / (run - equivalent survivors).")
+    lines = source.splitlines()
+    for i, line, what in survivors:
+        print(f"  survived #{i} line {line}: {what}")
+        print("    " + lines[line - 1].strip())
 
 if __name__ == "__main__":
     sys.exit(main())
