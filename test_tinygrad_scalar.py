@@ -1,15 +1,39 @@
-"""Tests for tinygrad_scalar, in the order of the library's sections.
+"""Tests for tinygrad_scalar, in the order of the library's own parts.
 
     python -m pytest -q test_tinygrad_scalar.py
+
+How the file is organised: one section per part of the library, each under a
+"################" banner, with "########" sub-banners inside. A test lives under
+the subject it checks, never under the issue or review that prompted it.
+
+  Oracles, the shared checkers, and helpers  what every part below uses
+  Part I — the engine        Value (construction, repr, parents); the primitive ops
+                             + - * / ** neg relu exp log tanh against the oracles;
+                             comparisons, hashing and truth; bad inputs and edges of
+                             those ops; backward (the seed, repetition, deep chains,
+                             reuse, constants); random graphs; memory and global state
+  Part II — tools            the other math functions; PyTorch's names; no_grad and
+                             enable_grad; vsum, dot, logsumexp; the calculus tools;
+                             ScalarFunction and Context; drawing; pickling
+  Part III — training        Module, Neuron, Layer, MLP; SGD and Adam; losses;
+                             state_dict; make_moons and make_linear; training; the
+                             habits of micrograd and PyTorch
+  Appendix — jit and the main job
+  Around the file            packaging, the notebook, the README's examples, where
+                             the file runs (a notebook cell, a terminal, a pipe)
 
 Every derivative is checked against oracles that share no code with the library:
 float math, a five-point central difference written below, sympy's exact
 derivatives (lambdified once per op), and PyTorch in float64 when torch is
 importable (those tests are skipped, not failed, without it). Ops live in tables
-of (name, reference, function, ...) rows fed through one shared checker,
-check_op; hypothesis draws the points, kept off kinks and poles.
+of (name, reference, function, ...) rows fed through one shared checker (check_op,
+check_value_at, check_kink, ...), minitorch's style; hypothesis draws the points,
+kept off kinks and poles. Bad arguments are tables too: (name, make, error, what
+the message names), through raises(). Tests of jit compare the generated code
+with the engine itself, bit for bit.
 """
 
+import contextlib
 import functools
 import gc
 import html
@@ -19,6 +43,7 @@ import json
 import math
 import operator
 import os
+import pickle
 import random
 import re
 import shutil
@@ -38,7 +63,7 @@ from hypothesis import strategies as st
 import tinygrad_scalar as ts
 from tinygrad_scalar import (
     MLP, SGD, Adam, GradcheckError, ScalarFunction, Value,
-    binary_cross_entropy_with_logits, cross_entropy, derivative, dot, grad, gradcheck,
+    binary_cross_entropy_with_logits, cross_entropy, derivative, dot, enable_grad, grad, gradcheck,
     gradients_by_label, hessian, hinge_loss, jacobian, jit, jit_loss, jvp, logsumexp, make_linear,
     make_moons, mse_loss, no_grad, value_and_grad, vsum,
 )
@@ -70,7 +95,9 @@ FEW = settings(max_examples=20, deadline=None)
 NAN, INF = float("nan"), float("inf")
 
 
-################ Oracles: a central difference, sympy, torch, and the shared checker
+################ Oracles, the shared checkers, and helpers
+
+######## The oracles: float math, a central difference, sympy, PyTorch float64
 
 def cdiff(f, point, i):
     """∂f/∂x_i at point by the five-point central difference on floats (error O(h⁴))."""
@@ -89,11 +116,6 @@ def close(actual, expected, rel=1e-9, abs_=1e-12):
     if isinstance(actual, float) and isinstance(expected, float) and math.isnan(actual) and math.isnan(expected):
         return True
     return math.isclose(actual, expected, rel_tol=rel, abs_tol=abs_)
-
-
-def names(*parts):
-    """A regex for pytest.raises(match=...) that finds every part, in any order."""
-    return "(?s)" + "".join(f"(?=.*{re.escape(str(p))})" for p in parts)
 
 
 @functools.lru_cache(maxsize=None)
@@ -162,14 +184,187 @@ if sympy:
     SYM.log2, SYM.log10 = (lambda x: sympy.log(x) / sympy.log(2)), (lambda x: sympy.log(x) / sympy.log(10))
     SYM.log1p, SYM.expm1 = (lambda x: sympy.log(1 + x)), (lambda x: sympy.exp(x) - 1)
 
+TORCH_VERSION = {                       # ops whose Value spelling a torch tensor does not share
+    "softplus": lambda x: F.softplus(x),
+    "leaky_relu": lambda x: F.leaky_relu(x, 0.01),
+}
+
+
+@requires_sympy
+def test_symbolic_oracle_is_available():
+    assert symbolic("sin", sympy.sin, 1)[0](0.0) == 1.0
+
+
+######## Helpers: error messages, the graph, grad mode, optional extras
+
+def names(*parts):
+    """A regex for pytest.raises(match=...) that finds every part, in any order."""
+    return "(?s)" + "".join(f"(?=.*{re.escape(str(p))})" for p in parts)
+
+
+def raises(error, match=None):
+    """pytest.raises(error) whose message has every part of a tuple (names), or matches a regex str."""
+    return pytest.raises(error, match=names(*match) if isinstance(match, tuple) else match)
+
+
+def all_nodes(root):
+    """Every Value root depends on, root and leaves included, each once: an iterative walk over _prev."""
+    seen, stack = {root: None}, [root]                   # Values hash by identity; a dict keeps the order
+    while stack:
+        for p in stack.pop()._prev:
+            if p not in seen:
+                seen[p] = None
+                stack.append(p)
+    return list(seen)
+
+
+def recording():
+    """Whether an op on a learning Value records graph on this thread right now."""
+    return (Value(1.0) * 2).requires_grad
+
+
+@pytest.fixture
+def global_random():
+    """Let a test seed the random module, and put its state back after."""
+    state = random.getstate()
+    yield random
+    random.setstate(state)
+
+
+# These need the optional extras (graphviz, Graphviz's dot, nbclient, matplotlib).
+# They skip without them, except in CI, where TINYGRAD_SCALAR_REQUIRE_EXTRAS=1
+# makes a missing extra a failure, so the rendering and notebook tests really run.
+
+REQUIRE_EXTRAS = os.environ.get("TINYGRAD_SCALAR_REQUIRE_EXTRAS") == "1"
+
+
+def need(module):
+    """Import an optional module, or skip the test (fail in CI) without it."""
+    if REQUIRE_EXTRAS:
+        return importlib.import_module(module)
+    return pytest.importorskip(module)
+
+
+def need_dot():
+    """Skip the test (fail in CI) unless Graphviz's dot program is on PATH."""
+    need("graphviz")
+    if shutil.which("dot") is None:
+        if REQUIRE_EXTRAS:
+            pytest.fail("Graphviz's dot program is not installed")
+        pytest.skip("Graphviz's dot program is not installed")
+
+
+SOURCE = Path(ts.__file__)
+
+
+######## Points, and the checkers that the op tables of Part I and Part II share
+
 R = st.floats(-3, 3)
 WIDE = st.floats(-10, 10)
 POS = st.floats(0.1, 5)
 OFF0 = st.one_of(st.floats(-3, -0.05), st.floats(0.05, 3))         # off the kink at 0
 NONZERO = st.one_of(st.floats(-3, -0.5), st.floats(0.5, 3))        # off the pole at 0
 
+# Points anywhere in the floats: nan and the infinities, and the edges of the float range.
+SPECIAL = [NAN, INF, -INF]
+EDGE_FLOATS = [0.0, -0.0, 5e-324, -5e-324, 2.2250738585072014e-308, 1e-300, -1e-300, 1.0, -1.0,
+               1e300, -1e300, 1.7976931348623157e308, -1.7976931348623157e308]
+EDGES = st.one_of(st.sampled_from(EDGE_FLOATS), st.floats(allow_nan=False, allow_infinity=False))
+HUGE = [1000.0, -1000.0, 1e308, -1e308]
 
-################ Value: construction, repr, parents and op names
+STABLE_REFERENCE = {                                 # sigmoid and softplus never overflow (the conventions)
+    "sigmoid":  lambda x: 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x)),
+    "softplus": lambda x: max(x, 0.0) + math.log1p(math.exp(-abs(x))),
+}
+NAN_KINKS = {"leaky_relu": 0.0}       # at nan, PyTorch passes the slope; we pass 0 (relu passes 1, as PyTorch)
+
+
+def check_value_at(name, reference, function, x, exact=False):
+    """One unary op at any float x: the value float math gives (the very float if exact, else within
+    1e-15) with its sign, or the same kind of error, naming x."""
+    if name == "x ** 2.5" and x < 0.0 and math.isfinite(x):   # never complex: a named ValueError (Python gives complex)
+        with pytest.raises(ValueError, match=names("**", repr(x))):
+            function(Value(x))
+        return
+    try:
+        expected = STABLE_REFERENCE.get(name, reference)(x)
+    except OverflowError:
+        if "**" not in name:                         # exp: OverflowError naming the op and x
+            with pytest.raises(OverflowError, match=names(repr(x))):
+                function(Value(x))
+            return
+        expected = INF                               # ** beyond the float range: inf, as x * x gives
+    except (ValueError, ZeroDivisionError) as e:     # where math raises, the library raises the same kind
+        with pytest.raises(type(e), match=names(repr(x))):
+            function(Value(x))
+        return
+    out = function(Value(x))
+    if exact:
+        assert out.data == expected or math.isnan(out.data) and math.isnan(expected), (name, x, out.data, expected)
+    else:
+        assert close(out.data, expected, 1e-15, 0.0), (name, x, out.data, expected)
+    if name not in ("relu", "leaky_relu") and not math.isnan(expected):   # max(-0.0, 0.0) has no sign worth keeping
+        assert math.copysign(1, out.data) == math.copysign(1, expected), (name, x, out.data, expected)
+
+
+def check_edge_gradient_against_torch(name, function, x):
+    """One unary op's value and gradient at x against PyTorch float64, wherever the library does not raise."""
+    try:
+        out = function(Value(x))
+    except (ValueError, OverflowError, ZeroDivisionError):
+        return                                       # the library raises, naming the op (check_value_at)
+    v = Value(x)
+    function(v).backward()
+    torch_function = TORCH_VERSION.get(name, function)
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    torch_function(t).backward()
+    expected = NAN_KINKS[name] if name in NAN_KINKS and math.isnan(x) else t.grad.item()
+    # torch computes some functions of a subnormal x (log1p, expm1, ...) as 0: differences below
+    # the smallest normal float say nothing (check_value_at checks the values exactly against math).
+    tiny = sys.float_info.min
+    assert close(out.data, torch_function(torch.tensor(x, dtype=torch.float64)).item(), 1e-15, tiny)
+    assert close(v.grad, expected, 1e-12, 0.0), (name, x, v.grad, expected)
+
+
+def check_kink(function, point, expected, create_graph):
+    """An op at a kink or an infinite slope: the gradient PyTorch's convention gives, with or without
+    create_graph; and a zero gradient passes nothing through it, in reverse and forward mode."""
+    xs = [Value(p) for p in point]
+    function(*xs).backward(create_graph=create_graph)
+    assert tuple(float(x.grad) for x in xs) == expected
+    zs = [Value(p) for p in point]
+    (function(*zs) * 0).backward(create_graph=create_graph)
+    assert all(float(z.grad) == 0.0 for z in zs), [z.grad for z in zs]
+    if not create_graph:
+        assert jvp(lambda *v: function(*v) * 0, point, [1.0] * len(point))[1] == 0.0
+
+
+def check_kink_against_torch(function, torch_function, point):
+    """The same op at the same kink in PyTorch float64 gives the very same gradients."""
+    xs = [Value(p) for p in point]
+    ts_ = [torch.tensor(p, dtype=torch.float64, requires_grad=True) for p in point]
+    function(*xs).backward()
+    torch_function(*ts_).backward()
+    assert tuple(x.grad for x in xs) == tuple(t.grad.item() for t in ts_)
+
+
+def check_saturates(op, low, high, x):
+    """op at a huge |x|: no error, a finite value in [low, high], a finite slope in [0, 1]."""
+    v = Value(x)
+    out = getattr(v, op)()
+    out.backward()
+    assert low <= out.data <= high and math.isfinite(out.data)
+    assert math.isfinite(v.grad) and 0.0 <= v.grad <= 1.0
+
+
+################ Part I — the engine
+# The Value type and its primitive ops, backward() and the graph order. Some tests reach further
+# down the library on purpose, to show the engine's rules hold for every kind of node: the random
+# graphs' "every" family, requires_grad switched off after use, and the memory tests build fused
+# ops, ScalarFunctions and models; the kink checker also runs forward mode (jvp).
+
+
+######## Value: construction, repr, parents
 
 @pytest.mark.parametrize("name, given_, expected", [
     ("int",       3,                3.0),
@@ -188,21 +383,29 @@ def test_value_converts_real_numbers_to_float(name, given_, expected):
 
 def test_value_converts_numpy_reals_to_float():
     np = pytest.importorskip("numpy")
-    for x, expected in [(np.float64(1.5), 1.5), (np.int64(3), 3.0), (np.float32(0.5), 0.5)]:
+    for x, expected in [(np.float64(1.5), 1.5), (np.int64(3), 3.0), (np.float32(0.5), 0.5),
+                        (np.bool_(True), 1.0), (np.bool_(False), 0.0)]:     # numpy's bool is no numbers.Real
         v = Value(x)
         assert type(v.data) is float and v.data == expected
+    assert (Value(1.0) + np.bool_(True)).data == 2.0                       # as an operand too, as Python's bool is
 
 
-@pytest.mark.parametrize("name, bad", [
-    ("str",      "a"),
-    ("None",     None),
-    ("complex",  1j),
-    ("list",     [1.0]),
-    ("Value",    Value(1.0)),
-])
-def test_value_rejects_non_reals(name, bad):
-    with pytest.raises(TypeError, match=names("Value", repr(bad))):
-        Value(bad)
+VALUE_ERRORS = [
+    # name          make                             error          the message names (a tuple) or matches (a str)
+    ("str",         lambda: Value("a"),              TypeError,     ("Value", "'a'")),
+    ("None",        lambda: Value(None),             TypeError,     ("Value", "None")),
+    ("complex",     lambda: Value(1j),               TypeError,     ("Value", "1j")),
+    ("list",        lambda: Value([1.0]),            TypeError,     ("Value", "[1.0]")),
+    ("Value",       lambda: Value(Value(1.0)),       TypeError,     ("Value", repr(Value(1.0)))),
+    ("label 3",     lambda: Value(1.0, label=3),     TypeError,     ("Value", "label", "3")),
+    ("10 ** 400",   lambda: Value(10 ** 400),        OverflowError, r"Value: 1000.* is too large for a float"),
+]
+
+
+@pytest.mark.parametrize("name, make, error, match", VALUE_ERRORS, ids=[r[0] for r in VALUE_ERRORS])
+def test_value_rejects_bad_arguments(name, make, error, match):
+    with raises(error, match):
+        make()
 
 
 def test_value_parents_keep_order_and_repeats():
@@ -217,30 +420,6 @@ def test_value_parents_keep_order_and_repeats():
     assert a._prev == ()               # a leaf has no parents
 
 
-@pytest.mark.parametrize("name, make, allowed", [
-    ("add",      lambda a, b: a + b,       {"+", "add"}),
-    ("sub",      lambda a, b: a - b,       {"-", "sub"}),
-    ("mul",      lambda a, b: a * b,       {"*", "mul"}),
-    ("div",      lambda a, b: a / b,       {"/", "div", "truediv"}),
-    ("pow",      lambda a, b: a ** b,      {"**", "pow"}),
-    ("neg",      lambda a, b: -a,          {"neg", "-"}),
-    ("abs",      lambda a, b: abs(a),      {"abs"}),
-    ("exp",      lambda a, b: a.exp(),     {"exp"}),
-    ("log",      lambda a, b: a.log(),     {"log"}),
-    ("relu",     lambda a, b: a.relu(),    {"relu"}),
-    ("tanh",     lambda a, b: a.tanh(),    {"tanh"}),
-    ("sigmoid",  lambda a, b: a.sigmoid(), {"sigmoid"}),
-    ("sin",      lambda a, b: a.sin(),     {"sin"}),
-    ("cos",      lambda a, b: a.cos(),     {"cos"}),
-    ("sqrt",     lambda a, b: a.sqrt(),    {"sqrt"}),
-    ("softplus", lambda a, b: a.softplus(), {"softplus"}),
-] + [(op, (lambda op: lambda a, b: getattr(a if op == "acosh" else b, op)())(op), {op}) for op in MORE_OPS])
-def test_op_names_the_op(name, make, allowed):
-    out = make(Value(2.0), Value(0.5))
-    assert out._op in allowed
-    assert Value(1.0)._op == ""
-
-
 def test_float_and_repr():
     v = Value(2.5, label="w")
     v.grad = 0.125
@@ -249,43 +428,28 @@ def test_float_and_repr():
     assert "2.5" in r and "0.125" in r and "'w'" in r
     plain = repr(Value(-1.75))
     assert "-1.75" in plain and "0.0" in plain and "label" not in plain
+    assert Value(1.0, label="a").label == "a" and Value(1.0).label == ""
 
 
-################ The ops: values and gradients against float math, a central difference and sympy
+def test_qualified_names_of_the_generated_operators():
+    assert Value.__add__.__qualname__ == "Value.__add__" and Value.__rpow__.__qualname__ == "Value.__rpow__"
+    with pytest.raises(TypeError, match=r"takes 2 positional arguments"):   # the wording is Python's own
+        pow(Value(2.0), 2, 3)
 
-UNARY = [
+
+######## The primitive ops against the oracles: + - * / ** neg relu exp log tanh
+
+ENGINE_UNARY = [
     # name        reference                           function                symbolic                                     domain
     ("neg",        lambda x: -x,                       lambda x: -x,           lambda x: -x,                                R),
     ("pos",        lambda x: +x,                       lambda x: +x,           lambda x: x,                                 R),
-    ("abs",        abs,                                abs,                    lambda x: sympy.Abs(x),                      OFF0),
     ("relu",       lambda x: max(x, 0.0),              lambda x: x.relu(),     lambda x: sympy.Max(x, 0),                   OFF0),
-    ("leaky_relu", lambda x: x if x > 0 else 0.01 * x, lambda x: x.leaky_relu(), lambda x: sympy.Piecewise((x, x > 0), (x / 100, True)), OFF0),
     ("exp",        math.exp,                           lambda x: x.exp(),      lambda x: sympy.exp(x),                      st.floats(-5, 5)),
     ("log",        math.log,                           lambda x: x.log(),      lambda x: sympy.log(x),                      POS),
-    ("sqrt",       math.sqrt,                          lambda x: x.sqrt(),     lambda x: sympy.sqrt(x),                     POS),
     ("tanh",       math.tanh,                          lambda x: x.tanh(),     lambda x: sympy.tanh(x),                     R),
-    ("sigmoid",    lambda x: 1 / (1 + math.exp(-x)),   lambda x: x.sigmoid(),  lambda x: 1 / (1 + sympy.exp(-x)),           WIDE),
-    ("softplus",   lambda x: math.log1p(math.exp(x)),  lambda x: x.softplus(), lambda x: sympy.log(1 + sympy.exp(x)),       WIDE),
-    ("sin",        math.sin,                           lambda x: x.sin(),      lambda x: sympy.sin(x),                      WIDE),
-    ("cos",        math.cos,                           lambda x: x.cos(),      lambda x: sympy.cos(x),                      WIDE),
-    ("tan",        math.tan,                           lambda x: x.tan(),      lambda x: sympy.tan(x),                      st.floats(-1.4, 1.4)),
-    ("sinh",       math.sinh,                          lambda x: x.sinh(),     lambda x: sympy.sinh(x),                     R),
-    ("cosh",       math.cosh,                          lambda x: x.cosh(),     lambda x: sympy.cosh(x),                     R),
-    ("asin",       math.asin,                          lambda x: x.asin(),     lambda x: sympy.asin(x),                     st.floats(-0.95, 0.95)),
-    ("acos",       math.acos,                          lambda x: x.acos(),     lambda x: sympy.acos(x),                     st.floats(-0.95, 0.95)),
-    ("atan",       math.atan,                          lambda x: x.atan(),     lambda x: sympy.atan(x),                     WIDE),
-    ("asinh",      math.asinh,                         lambda x: x.asinh(),    lambda x: sympy.asinh(x),                    WIDE),
-    ("acosh",      math.acosh,                         lambda x: x.acosh(),    lambda x: sympy.acosh(x),                    st.floats(1.05, 10)),
-    ("atanh",      math.atanh,                         lambda x: x.atanh(),    lambda x: sympy.atanh(x),                    st.floats(-0.95, 0.95)),
-    ("log2",       math.log2,                          lambda x: x.log2(),     lambda x: sympy.log(x, 2),                   POS),
-    ("log10",      math.log10,                         lambda x: x.log10(),    lambda x: sympy.log(x, 10),                  POS),
-    ("log1p",      math.log1p,                         lambda x: x.log1p(),    lambda x: sympy.log(1 + x),                  st.floats(-0.9, 5)),
-    ("expm1",      math.expm1,                         lambda x: x.expm1(),    lambda x: sympy.exp(x) - 1,                  st.floats(-5, 5)),
-    ("square",     lambda x: x * x,                    lambda x: x.square(),   lambda x: x ** 2,                            R),
     ("2 ** x",     lambda x: 2 ** x,                   lambda x: 2 ** x,       lambda x: 2 ** x,                            R),
     ("x ** 2.5",   lambda x: x ** 2.5,                 lambda x: x ** 2.5,     lambda x: x ** sympy.Rational(5, 2),         POS),
 ]
-UNARY_BY_NAME = {row[0]: row for row in UNARY}
 
 EXPONENT = st.integers(-3, 4).map(float)
 BINARY = [
@@ -299,13 +463,8 @@ BINARY = [
 ]
 BINARY_CASES = [pytest.param(*row[:5], sides, id=f"{row[0]}-{sides}") for row in BINARY for sides in row[5]]
 
-TORCH_VERSION = {                       # ops whose Value spelling a torch tensor does not share
-    "softplus": lambda x: F.softplus(x),
-    "leaky_relu": lambda x: F.leaky_relu(x, 0.01),
-}
 
-
-@pytest.mark.parametrize("name, reference, function, expr, domain", UNARY, ids=[r[0] for r in UNARY])
+@pytest.mark.parametrize("name, reference, function, expr, domain", ENGINE_UNARY, ids=[r[0] for r in ENGINE_UNARY])
 @MANY
 @given(data=st.data())
 def test_unary_op(name, reference, function, expr, domain, data):
@@ -321,11 +480,11 @@ def test_binary_op(name, reference, function, expr, domains, sides, data):
 
 
 @requires_torch
-@pytest.mark.parametrize("name, reference, function, expr, domain", UNARY, ids=[r[0] for r in UNARY])
+@pytest.mark.parametrize("name, reference, function, expr, domain", ENGINE_UNARY, ids=[r[0] for r in ENGINE_UNARY])
 @FEW
 @given(data=st.data())
 def test_unary_op_matches_torch(name, reference, function, expr, domain, data):
-    check_against_torch(function, TORCH_VERSION.get(name, function), (data.draw(domain),), "V")
+    check_against_torch(function, function, (data.draw(domain),), "V")
 
 
 @requires_torch
@@ -335,11 +494,6 @@ def test_unary_op_matches_torch(name, reference, function, expr, domain, data):
 def test_binary_op_matches_torch(name, reference, function, expr, domains, sides, data):
     point = tuple(data.draw(d) for d in domains)
     check_against_torch(function, function, point, sides)
-
-
-@requires_sympy
-def test_symbolic_oracle_is_available():
-    assert symbolic("sin", UNARY_BY_NAME["sin"][3], 1)[0](0.0) == 1.0
 
 
 @pytest.mark.parametrize("number", [2, Fraction(1, 2), True, 2.5])
@@ -353,7 +507,7 @@ def test_ops_accept_any_real_number(number):
     assert close(x.grad, c + 1 / c - c ** t * math.log(c) * (1 - t * t))
 
 
-################ Comparisons, equality and hashing
+######## Comparisons, equality, hashing and truth
 
 COMPARISONS = [("<", operator.lt), ("<=", operator.le), (">", operator.gt), (">=", operator.ge)]
 
@@ -378,10 +532,15 @@ def test_equality_and_hash_are_identity():
     assert d[a] == "a" and d[b] == "b"
 
 
-################ Bad inputs, extreme values, nan and inf, kinks
+@pytest.mark.parametrize("x, truth", [(0.0, False), (-0.0, False), (2.0, True), (-1e-300, True), (NAN, True), (INF, True)])
+def test_bool_of_a_value_is_bool_of_its_number(x, truth):
+    assert bool(Value(x)) is truth
+
+
+######## Bad inputs and edges: errors, overflow to inf, nan and inf, the whole float range, kinks
 
 ERRORS = [
-    # name               make                                   error               the message names
+    # name               make                                   error               the message names (or matches)
     ("add str",          lambda: Value(1) + "a",                TypeError,          ("+", "'a'")),
     ("str rmul",         lambda: "a" * Value(1),                TypeError,          ("*", "'a'")),
     ("mul None",         lambda: Value(1) * None,               TypeError,          ("*", "None")),
@@ -391,7 +550,6 @@ ERRORS = [
     ("pow str",          lambda: Value(2) ** "x",               TypeError,          ("**", "'x'")),
     ("log 0",            lambda: Value(0).log(),                ValueError,         ("log", "0.0")),
     ("log -1",           lambda: Value(-1).log(),               ValueError,         ("log", "-1.0")),
-    ("sqrt -1",          lambda: Value(-1).sqrt(),              ValueError,         ("sqrt", "-1.0")),
     ("(-8) ** (1/3)",    lambda: Value(-8) ** (1 / 3),          ValueError,         ("**", "-8", "0.333")),
     ("(-8) ** Value",    lambda: (-8.0) ** Value(0.5),          ValueError,         ("**", "-8", "0.5")),
     ("Value(-8) ** V",   lambda: Value(-8.0) ** Value(0.5),     ValueError,         ("**", "-8", "0.5")),
@@ -400,24 +558,13 @@ ERRORS = [
     ("div Value 0",      lambda: Value(1) / Value(0.0),         ZeroDivisionError,  ("/", "0.0")),
     ("0 ** -1",          lambda: Value(0) ** -1,                ZeroDivisionError,  ("**", "-1")),
     ("exp 1000",         lambda: Value(1000).exp(),             OverflowError,      ("exp", "1000")),
-    ("tan inf",          lambda: Value(INF).tan(),              ValueError,         ("tan", "inf")),
-    ("sinh 1000",        lambda: Value(1000).sinh(),            OverflowError,      ("sinh", "1000")),
-    ("cosh -1000",       lambda: Value(-1000).cosh(),           OverflowError,      ("cosh", "-1000")),
-    ("asin 1.5",         lambda: Value(1.5).asin(),             ValueError,         ("asin", "1.5", "-1 <= x <= 1")),
-    ("acos -2",          lambda: Value(-2).acos(),              ValueError,         ("acos", "-2.0", "-1 <= x <= 1")),
-    ("acosh 0.5",        lambda: Value(0.5).acosh(),            ValueError,         ("acosh", "0.5", "x >= 1")),
-    ("atanh 1",          lambda: Value(1).atanh(),              ValueError,         ("atanh", "1.0", "-1 < x < 1")),
-    ("atanh -3",         lambda: Value(-3).atanh(),             ValueError,         ("atanh", "-3.0")),
-    ("log2 0",           lambda: Value(0).log2(),               ValueError,         ("log2", "0.0", "x > 0")),
-    ("log10 -1",         lambda: Value(-1).log10(),             ValueError,         ("log10", "-1.0", "x > 0")),
-    ("log1p -1",         lambda: Value(-1).log1p(),             ValueError,         ("log1p", "-1.0", "x > -1")),
-    ("expm1 1000",       lambda: Value(1000).expm1(),           OverflowError,      ("expm1", "1000")),
+    ("add 10 ** 400",    lambda: Value(1.0) + 10 ** 400,        OverflowError,      r"\+: 1000.* is too large for a float"),
 ]
 
 
-@pytest.mark.parametrize("name, make, error, parts", ERRORS, ids=[e[0] for e in ERRORS])
-def test_bad_input_raises_naming_op_and_value(name, make, error, parts):
-    with pytest.raises(error, match=names(*parts)):
+@pytest.mark.parametrize("name, make, error, match", ERRORS, ids=[e[0] for e in ERRORS])
+def test_bad_input_raises_naming_op_and_value(name, make, error, match):
+    with raises(error, match):
         make()
 
 
@@ -428,90 +575,6 @@ def test_negative_base_to_fractional_power_is_never_complex(base, exponent):
         Value(base) ** exponent
     with pytest.raises(ValueError):
         base ** Value(exponent)
-
-
-@pytest.mark.parametrize("op, low, high", [("tanh", -1.0, 1.0), ("sigmoid", 0.0, 1.0), ("softplus", 0.0, INF)])
-@pytest.mark.parametrize("x", [1000.0, -1000.0, 1e308, -1e308])
-def test_saturating_ops_never_raise(op, low, high, x):
-    v = Value(x)
-    out = getattr(v, op)()
-    out.backward()
-    assert low <= out.data <= high and math.isfinite(out.data)
-    assert math.isfinite(v.grad) and 0.0 <= v.grad <= 1.0
-
-
-SPECIAL = [NAN, INF, -INF]
-
-
-@pytest.mark.parametrize("name, reference, function, expr, domain", UNARY, ids=[r[0] for r in UNARY])
-@pytest.mark.parametrize("x", SPECIAL, ids=["nan", "inf", "-inf"])
-def test_unary_nan_and_inf_as_python_floats(name, reference, function, expr, domain, x):
-    try:
-        expected = reference(x)
-    except (ValueError, OverflowError) as e:  # where math raises, the library raises the same kind
-        with pytest.raises(type(e)):
-            function(Value(x))
-        return
-    assert close(function(Value(x)).data, expected), f"{name}({x}) should be {expected}"
-
-
-@pytest.mark.parametrize("name, reference, function, expr, domains, sides", [c for c in BINARY_CASES if "VV" in c.id])
-@pytest.mark.parametrize("special", SPECIAL, ids=["nan", "inf", "-inf"])
-@pytest.mark.parametrize("position", [0, 1])
-def test_binary_nan_and_inf_as_python_floats(name, reference, function, expr, domains, sides, special, position):
-    point = [1.5, 1.5]
-    point[position] = special
-    expected = reference(*point)
-    assert close(function(Value(point[0]), Value(point[1])).data, expected), f"{name}{point} should be {expected}"
-
-
-def test_nan_and_inf_examples():
-    assert math.isnan((Value(NAN) + 1).data)
-    assert Value(INF).tanh().data == 1.0 and Value(-INF).tanh().data == -1.0
-    assert Value(INF).exp().data == INF and Value(-INF).exp().data == 0.0
-
-
-KINKS = [
-    # name                  function                  point         d/d(each), PyTorch's convention
-    ("relu at 0",           lambda x: x.relu(),       (0.0,),       (0.0,)),
-    ("abs at 0",            abs,                      (0.0,),       (0.0,)),
-    ("leaky_relu at 0",     lambda x: x.leaky_relu(), (0.0,),       (0.01,)),
-    ("sqrt at 0",           lambda x: x.sqrt(),       (0.0,),       (INF,)),
-    ("x**y at 0, y=2",      lambda x, y: x ** y,      (0.0, 2.0),   (0.0, 0.0)),
-    ("x**y at 0, y=0.5",    lambda x, y: x ** y,      (0.0, 0.5),   (INF, 0.0)),
-    ("x**y at 0, y=0",      lambda x, y: x ** y,      (0.0, 0.0),   (0.0, 0.0)),
-    ("x**3 at -2",          lambda x: x ** 3,         (-2.0,),      (12.0,)),
-    ("asin at 1",           lambda x: x.asin(),       (1.0,),       (INF,)),
-    ("asin at -1",          lambda x: x.asin(),       (-1.0,),      (INF,)),
-    ("acos at 1",           lambda x: x.acos(),       (1.0,),       (-INF,)),
-    ("acos at -1",          lambda x: x.acos(),       (-1.0,),      (-INF,)),
-    ("acosh at 1",          lambda x: x.acosh(),      (1.0,),       (INF,)),
-]
-KINK_TORCH = {"leaky_relu at 0": lambda x: F.leaky_relu(x, 0.01)}
-
-
-@pytest.mark.parametrize("name, function, point, expected", KINKS, ids=[k[0] for k in KINKS])
-def test_kinks_follow_pytorch(name, function, point, expected):
-    xs = [Value(p) for p in point]
-    function(*xs).backward()
-    assert tuple(x.grad for x in xs) == expected
-
-
-@pytest.mark.parametrize("name, function, point, expected", KINKS, ids=[k[0] for k in KINKS])
-def test_kinks_the_same_with_create_graph(name, function, point, expected):
-    xs = [Value(p) for p in point]
-    function(*xs).backward(create_graph=True)
-    assert tuple(float(x.grad) for x in xs) == expected
-
-
-@requires_torch
-@pytest.mark.parametrize("name, function, point, expected", KINKS, ids=[k[0] for k in KINKS])
-def test_kinks_match_torch(name, function, point, expected):
-    xs = [Value(p) for p in point]
-    ts_ = [torch.tensor(p, dtype=torch.float64, requires_grad=True) for p in point]
-    function(*xs).backward()
-    KINK_TORCH.get(name, function)(*ts_).backward()
-    assert tuple(x.grad for x in xs) == tuple(t.grad.item() for t in ts_)
 
 
 def test_exponent_derivative_needs_positive_base():
@@ -525,7 +588,223 @@ def test_exponent_derivative_needs_positive_base():
     assert x.grad == 12.0
 
 
-################ backward: depth, repetition, reuse, random graphs
+@pytest.mark.parametrize("op, low, high", [("tanh", -1.0, 1.0)])
+@pytest.mark.parametrize("x", HUGE)
+def test_saturating_ops_never_raise(op, low, high, x):
+    check_saturates(op, low, high, x)
+
+
+OVERFLOWS = [
+    # name                 computation on Values                      IEEE float result
+    ("x * x",              lambda: Value(1e200) * Value(1e200),       INF),
+    ("-x * x",             lambda: Value(-1e200) * 1e200,             -INF),
+    ("x + x",              lambda: Value(1e308) + Value(1e308),       INF),
+    ("-x - x",             lambda: Value(-1e308) - 1e308,             -INF),
+    ("x / tiny",           lambda: Value(1e300) / Value(1e-300),      INF),
+    ("x ** 2",             lambda: Value(1e200) ** 2,                 INF),
+    ("(-x) ** 2",          lambda: Value(-1e200) ** 2,                INF),
+    ("(-x) ** 3",          lambda: Value(-1e200) ** 3,                -INF),
+    ("x ** Value",         lambda: Value(1e200) ** Value(2.0),        INF),
+    ("10 ** Value(400)",   lambda: 10 ** Value(400.0),                INF),
+    ("0.5 ** -5000",       lambda: Value(0.5) ** -5000,               INF),
+    ("(-0.5) ** -5001",    lambda: Value(-0.5) ** -5001,              -INF),
+    ("square",             lambda: Value(1e200).square(),             INF),
+]
+
+
+@pytest.mark.parametrize("name, compute, expected", OVERFLOWS, ids=[r[0] for r in OVERFLOWS])
+def test_arithmetic_overflows_to_inf_as_floats_and_torch_do(name, compute, expected):
+    assert compute().data == expected
+
+
+@pytest.mark.parametrize("x", [1e200, -1e200, 1e-300])
+def test_x_times_x_and_x_squared_agree_beyond_the_float_range(x):
+    a, b = Value(x), Value(x)
+    (a * a).backward()
+    (b ** 2).backward()
+    assert (a * a).data == (b ** 2).data and a.grad == b.grad == 2 * x
+
+
+POW_SLOPE_OVERFLOWS = [
+    # base      exponent  d(x^p)/dx = p·x^(p-1), beyond the floats: its sign
+    (1e200,     3.0,      INF),                # 3·(1e200)²
+    (-1e200,    3.0,      INF),                # 3·(-1e200)²
+    (-1e200,    4.0,      -INF),               # 4·(-1e200)³
+    (1e-200,    -2.0,     -INF),               # -2·(1e-200)^-3
+    (-1e-200,   -2.0,     INF),                # -2·(-1e-200)^-3
+    (-1e-200,   -3.0,     -INF),               # -3·(-1e-200)^-4
+    (1e-5,      -61.0,    -INF),               # -61·(1e-5)^-62
+    (5e-324,    0.0,      0.0),                # 0·x^-1 is 0 even where x^-1 overflows
+]
+
+
+@pytest.mark.parametrize("base, exponent, expected", POW_SLOPE_OVERFLOWS)
+def test_pow_slope_beyond_the_floats_has_the_right_sign(base, exponent, expected):
+    x = Value(base)
+    (x ** exponent).backward()
+    assert x.grad == expected
+    y = Value(base)
+    ((y ** exponent) * 0).backward()           # a zero gradient passes nothing, even through inf
+    assert y.grad == 0.0
+
+
+@requires_torch
+@pytest.mark.parametrize("base, exponent, expected", POW_SLOPE_OVERFLOWS[:-1])
+def test_pow_slope_beyond_the_floats_matches_torch(base, exponent, expected):
+    t = torch.tensor(base, dtype=torch.float64, requires_grad=True)
+    (t ** exponent).backward()
+    assert t.grad.item() == expected
+
+
+def test_pow_gradients_overflow_only_where_the_maths_does():
+    x = Value(0.0)
+    (x ** 3 + 709).exp().backward()                    # g = e^709, slope 3·0² = 0
+    assert x.grad == 0.0
+    y = Value(1e-3)
+    (y ** 2 + 709).exp().backward()                    # g·2y overflows only if g·y is formed first
+    assert close(y.grad, math.exp(709 + 1e-6) * 2e-3, 1e-12)
+    z = Value(-1.0)
+    (1e-300 ** z).backward()                           # the constant base's slope (it overflows) is not needed
+    assert math.isclose(z.grad, (1e-300 ** -1.0) * math.log(1e-300))   # dz/dy = z ln x
+
+
+@pytest.mark.parametrize("name, reference, function, expr, domain", ENGINE_UNARY, ids=[r[0] for r in ENGINE_UNARY])
+@pytest.mark.parametrize("x", SPECIAL, ids=["nan", "inf", "-inf"])
+def test_unary_nan_and_inf_as_python_floats(name, reference, function, expr, domain, x):
+    check_value_at(name, reference, function, x, exact=True)
+
+
+@pytest.mark.parametrize("name, reference, function, expr, domains, sides", [c for c in BINARY_CASES if "VV" in c.id])
+@pytest.mark.parametrize("special", SPECIAL, ids=["nan", "inf", "-inf"])
+@pytest.mark.parametrize("position", [0, 1])
+def test_binary_nan_and_inf_as_python_floats(name, reference, function, expr, domains, sides, special, position):
+    point = [1.5, 1.5]
+    point[position] = special
+    expected = reference(*point)
+    assert close(function(Value(point[0]), Value(point[1])).data, expected), f"{name}{point} should be {expected}"
+
+
+@pytest.mark.parametrize("name, reference, function, expr, domain", ENGINE_UNARY, ids=[r[0] for r in ENGINE_UNARY])
+@MANY
+@given(x=EDGES)
+def test_unary_values_over_the_whole_float_range(name, reference, function, expr, domain, x):
+    check_value_at(name, reference, function, x)
+
+
+@requires_torch
+@pytest.mark.parametrize("name, function", [(r[0], r[2]) for r in ENGINE_UNARY], ids=[r[0] for r in ENGINE_UNARY])
+@pytest.mark.parametrize("x", EDGE_FLOATS + SPECIAL)
+def test_unary_gradients_at_edge_points_match_torch(name, function, x):
+    check_edge_gradient_against_torch(name, function, x)
+
+
+@requires_torch
+@pytest.mark.parametrize("name, reference, function, expr, domains, sides", [c for c in BINARY_CASES if "VV" in c.id])
+@pytest.mark.parametrize("a", [0.0, -0.0, 5e-324, 1e300, -1e300, 2.0, -2.0, NAN, INF, -INF])
+@pytest.mark.parametrize("b", [0.0, -0.0, 1e-300, 3.0, -3.0, 0.5, NAN, INF, -INF])
+def test_binary_gradients_at_edge_points_match_torch(name, reference, function, expr, domains, sides, a, b):
+    x, y = Value(a), Value(b)
+    try:
+        out = function(x, y)
+        out.backward()
+    except (ValueError, OverflowError, ZeroDivisionError):
+        return                                       # division by 0, a negative base's ln: named errors
+    tx, ty = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (a, b))
+    tout = function(tx, ty)
+    tout.backward()
+    assert close(out.data, tout.item(), 1e-15, 0.0), (name, a, b)
+    assert close(x.grad, tx.grad.item(), 1e-12, 0.0), (name, a, b, x.grad, tx.grad.item())
+    assert close(y.grad, ty.grad.item(), 1e-12, 0.0), (name, a, b, y.grad, ty.grad.item())
+
+
+KINKS = [
+    # name                  function                  point         d/d(each), PyTorch's convention
+    ("relu at 0",           lambda x: x.relu(),       (0.0,),       (0.0,)),
+    ("x**y at 0, y=2",      lambda x, y: x ** y,      (0.0, 2.0),   (0.0, 0.0)),
+    ("x**y at 0, y=0.5",    lambda x, y: x ** y,      (0.0, 0.5),   (INF, 0.0)),
+    ("x**y at 0, y=0",      lambda x, y: x ** y,      (0.0, 0.0),   (0.0, 0.0)),
+    ("x**3 at -2",          lambda x: x ** 3,         (-2.0,),      (12.0,)),
+    ("x**0.5 at 0",         lambda x: x ** 0.5,       (0.0,),       (INF,)),
+    ("x**0.25 at 0",        lambda x: x ** 0.25,      (0.0,),       (INF,)),
+]
+
+
+@pytest.mark.parametrize("create_graph", [False, True], ids=["floats", "create_graph"])
+@pytest.mark.parametrize("name, function, point, expected", KINKS, ids=[k[0] for k in KINKS])
+def test_kinks_follow_pytorch(name, function, point, expected, create_graph):
+    check_kink(function, point, expected, create_graph)
+
+
+@requires_torch
+@pytest.mark.parametrize("name, function, point, expected", KINKS, ids=[k[0] for k in KINKS])
+def test_kinks_match_torch(name, function, point, expected):
+    check_kink_against_torch(function, function, point)
+
+
+######## backward: the seed, repetition adds exactly, deep chains, reuse, constants
+
+@pytest.mark.parametrize("gradient, scale", [(None, 1.0), (2.0, 2.0), (-3, -3.0), (Fraction(1, 2), 0.5), (0.0, 0.0)])
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_backward_gradient_scales_the_seed(gradient, scale, create_graph):
+    x, y = Value(1.5), Value(-2.0)
+    out = x * x * y + y.exp()
+    out.backward(gradient, create_graph=create_graph)
+    assert close(float(x.grad), scale * 2 * 1.5 * -2.0) and close(float(y.grad), scale * (1.5 ** 2 + math.exp(-2.0)))
+    assert close(float(out.grad), scale)
+
+
+@requires_torch
+@pytest.mark.parametrize("gradient", [2.0, -0.5])
+def test_backward_gradient_matches_torch(gradient):
+    x = Value(0.7)
+    (x.sin() * x).backward(gradient)
+    t = torch.tensor(0.7, dtype=torch.float64, requires_grad=True)
+    (t.sin() * t).backward(torch.tensor(gradient, dtype=torch.float64))
+    assert close(x.grad, t.grad.item())
+
+
+@pytest.mark.parametrize("args, kwargs, parts", [
+    ((1.0, True),   {},  ("positional",)),                             # create_graph is keyword-only
+    (("2",),        {},  ("backward", "'2'")),
+    ((None,),       {"gradient": 1.0}, ("gradient",)),
+])
+def test_backward_bad_gradient_raises_type_error(args, kwargs, parts):
+    x = Value(2.0)
+    with pytest.raises(TypeError, match=names(*parts)):
+        (x * x).backward(*args, **kwargs)
+
+
+def test_a_leaf_root_accumulates_its_seed_like_any_leaf():
+    x = Value(3.0)
+    x.backward()
+    x.backward()
+    assert x.grad == 2.0
+    y = Value(3.0)
+    y.backward(create_graph=True)
+    y.backward(create_graph=True)
+    assert float(y.grad) == 2.0
+    z = Value(2.0)
+    w = z * z
+    w.backward(create_graph=True)              # both paths of z·z add into z.grad
+    assert isinstance(z.grad, Value) and z.grad.data == 4.0
+
+
+def test_repeated_backward_adds_exactly_in_leaves_and_recomputes_the_rest():
+    x = Value(2.0)
+    y = x * x
+    y.backward()
+    assert x.grad == 4.0
+    y.backward()
+    assert x.grad == 8.0                 # the leaf accumulates, as in PyTorch
+    x = Value(2.0)
+    y = x * x                            # y = 4
+    z = y * y + y                        # dz/dy = 2y + 1 = 9
+    z.backward()
+    first = y.grad
+    z.backward()
+    assert first == 9.0 and y.grad == 9.0  # an interior gradient is recomputed, never compounded
+    assert x.grad == 2 * 9.0 * 2 * 2.0   # two passes of dz/dx = (2y + 1)·2x
+
 
 def test_backward_a_million_ops_deep_without_recursion():
     limit = sys.getrecursionlimit()
@@ -541,26 +820,6 @@ def test_backward_a_million_ops_deep_without_recursion():
     assert sys.getrecursionlimit() == limit
 
 
-def test_repeated_backward_accumulates_in_leaves_only():
-    x = Value(2.0)
-    y = x * x
-    y.backward()
-    assert x.grad == 4.0
-    y.backward()
-    assert x.grad == 8.0
-
-
-def test_interior_gradients_are_recomputed_not_compounded():
-    x = Value(2.0)
-    y = x * x                          # y = 4
-    z = y * y + y                      # dz/dy = 2y + 1 = 9
-    z.backward()
-    first = y.grad
-    z.backward()
-    assert first == 9.0 and y.grad == 9.0
-    assert x.grad == 2 * 9.0 * 2 * 2.0   # two passes of dz/dx = (2y + 1)·2x
-
-
 def test_reused_nodes_sum_their_paths():
     a = Value(3.0)
     b = a + a
@@ -572,71 +831,6 @@ def test_reused_nodes_sum_their_paths():
     assert a2.grad == 12.0
 
 
-# Random graphs: every op maps [-1, 1] into [-1, 1], so values and slopes stay tame.
-DAG_OPS = {
-    "avg":     lambda N, a, b: (a + b) * 0.5,
-    "halfsub": lambda N, a, b: (a - b) * 0.5,
-    "mul":     lambda N, a, b: a * b,
-    "div":     lambda N, a, b: a / (1 + b * b),
-    "tanh":    lambda N, a, b: N.tanh(a),
-    "sin":     lambda N, a, b: N.sin(a),
-    "cos":     lambda N, a, b: N.cos(b),
-    "sigmoid": lambda N, a, b: N.sigmoid(a),
-    "log":     lambda N, a, b: N.log(1 + a * a),
-    "sqrt":    lambda N, a, b: N.sqrt(2 + a * b) - 1,
-    "exp":     lambda N, a, b: N.exp(-a * a),
-}
-
-
-@st.composite
-def dags(draw):
-    """Leaves in [-1, 1] and a program of ops, each reading any earlier nodes (reuse allowed)."""
-    leaves = draw(st.lists(st.floats(-1, 1), min_size=1, max_size=3))
-    program = []
-    for k in range(draw(st.integers(1, 12))):
-        n = len(leaves) + k
-        program.append((draw(st.sampled_from(sorted(DAG_OPS))), draw(st.integers(0, n - 1)),
-                        draw(st.integers(0, n - 1))))
-    return leaves, program
-
-
-def run_dag(program, N, *leaves):
-    nodes = list(leaves)
-    for op, i, j in program:
-        nodes.append(DAG_OPS[op](N, nodes[i], nodes[j]))
-    return nodes[-1]
-
-
-@MANY
-@given(dag=dags())
-def test_random_graphs_against_central_difference(dag):
-    leaves, program = dag
-    xs = [Value(x) for x in leaves]
-    out = run_dag(program, VAL, *xs)
-    reference = functools.partial(run_dag, program, FLT)
-    assert close(out.data, reference(*leaves), 1e-12, 1e-15)
-    out.backward()
-    for i, x in enumerate(xs):
-        assert close(x.grad, cdiff(reference, leaves, i), 1e-7, 1e-9), (program, i)
-
-
-@requires_torch
-@FEW
-@given(dag=dags())
-def test_random_graphs_against_torch(dag):
-    leaves, program = dag
-    xs = [Value(x) for x in leaves]
-    ts_ = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in leaves]
-    out, tout = run_dag(program, VAL, *xs), run_dag(program, TCH, *ts_)
-    out.backward()
-    tout.backward()
-    assert close(out.data, tout.item(), 1e-12, 1e-15)
-    for x, t in zip(xs, ts_):
-        assert close(x.grad, 0.0 if t.grad is None else t.grad.item(), 1e-10, 1e-13)
-
-
-################ Constants, no_grad, detach, zero_grad
-
 def test_constant_leaf_gets_no_gradient():
     c = Value(3.0, requires_grad=False)
     x = Value(2.0)
@@ -645,72 +839,6 @@ def test_constant_leaf_gets_no_gradient():
     assert c.grad == 0.0 and x.grad == 3.0
     k = c * 2 + c.tanh()               # only constants in: a constant out
     assert not k.requires_grad and k._prev == ()
-
-
-def test_no_grad_records_no_graph():
-    x = Value(2.0)
-    with no_grad():
-        y = x * 3 + x.tanh()
-        z = dot([x], [x]) + vsum([x, x]) + logsumexp([x])
-    for v in (y, z):
-        assert v._prev == () and v.requires_grad is False
-    assert close(y.data, 6 + math.tanh(2.0))
-    after = x * 3
-    assert after._prev[0] is x and after.requires_grad
-
-
-def test_no_grad_nests_and_survives_exceptions():
-    x = Value(1.0)
-    with no_grad():
-        with no_grad():
-            pass
-        assert not (x * 2).requires_grad
-    with pytest.raises(KeyError):
-        with no_grad():
-            raise KeyError("boom")
-    assert (x * 2).requires_grad
-
-
-def test_no_grad_as_decorator():
-    @no_grad()
-    def double(v):
-        return v * 2 + v.exp()
-    x = Value(1.0)
-    y = double(x)
-    assert y._prev == () and not y.requires_grad and close(y.data, 2 + math.e)
-    assert (x * 2).requires_grad
-
-
-@pytest.mark.parametrize("recording_thread", ["main", "worker"])
-def test_no_grad_is_per_thread(recording_thread):
-    """One thread sits inside no_grad while the other records; each sees its own mode."""
-    x = Value(2.0)
-    inside, recorded = threading.Event(), threading.Event()
-    results = {}
-
-    def in_no_grad():
-        with no_grad():
-            inside.set()
-            assert recorded.wait(10)
-            results["quiet"] = (x * 3, x.tanh())
-
-    def records():
-        assert inside.wait(10)
-        results["loud"] = (x * 3, x.tanh())
-        recorded.set()
-
-    main, worker = (records, in_no_grad) if recording_thread == "main" else (in_no_grad, records)
-    t = threading.Thread(target=worker)
-    t.start()
-    try:
-        main()
-    finally:
-        recorded.set()
-        t.join(10)
-    for v in results["loud"]:
-        assert v.requires_grad and v._prev[0] is x
-    for v in results["quiet"]:
-        assert not v.requires_grad and v._prev == ()
 
 
 def test_detach_is_a_constant_copy():
@@ -742,7 +870,194 @@ def test_backward_on_a_constant_raises():
         c.backward()
 
 
-################ Memory and global state: no reference cycles, no settings changed
+SWITCHED_OFF = [
+    # name           function of (x, y); x is switched off after use
+    ("one input",    lambda x, y: x.tanh() * y),
+    ("neg",          lambda x, y: -x + y * y),
+    ("two inputs",   lambda x, y: x * y),
+    ("pow",          lambda x, y: x ** y),
+    ("many inputs",  lambda x, y: vsum([x, y, x])),
+    ("dot",          lambda x, y: dot([x, y], [y, x], x)),
+    ("logsumexp",    lambda x, y: logsumexp([x, y])),
+    ("custom",       lambda x, y: Mul.apply(x, y)),
+]
+
+
+@pytest.mark.parametrize("create_graph", [False, True], ids=["floats", "create_graph"])
+@pytest.mark.parametrize("name, f", SWITCHED_OFF, ids=[r[0] for r in SWITCHED_OFF])
+def test_gradient_flows_into_a_parent_iff_it_requires_grad_at_backward_time(name, f, create_graph):
+    if create_graph and name == "custom":
+        pytest.skip("a ScalarFunction's backward works on floats")
+    x, y = Value(1.5), Value(0.5)
+    out = f(x, y)
+    expected_y = cdiff(lambda b: f(Value(1.5), Value(b)).data, [0.5], 0)
+    expected_x = cdiff(lambda a: f(Value(a), Value(0.5)).data, [1.5], 0)
+    x.requires_grad = False
+    out.backward(create_graph=create_graph)
+    assert float(x.grad) == 0.0, f"{name}: {x.grad!r} flowed into a parent that no longer requires grad"
+    assert close(float(y.grad), expected_y, 1e-7, 1e-9)
+    x.requires_grad, y.requires_grad = True, False     # and back on: it learns again
+    x.grad = y.grad = 0.0
+    out.backward(create_graph=create_graph)
+    assert float(y.grad) == 0.0 and close(float(x.grad), expected_x, 1e-7, 1e-9)
+
+
+######## Random graphs: one harness, against a central difference and torch
+
+# Random graphs: one table of ops, each written once for Values, floats and tensors (N is the
+# namespace), each reading two earlier nodes a and b of a random program (reuse allowed).
+# A family is the ops a program draws from: "tame" ops map [-1, 1] into [-1, 1], so values and
+# slopes stay small and the tolerances tight; "every" reaches every kind of node: kinks, fused
+# ops, a ScalarFunction, a node used many times.
+GRAPH_OPS = [
+    # name             f(N, a, b)                                                    families
+    ("avg",            lambda N, a, b: (a + b) * 0.5,                                "tame"),
+    ("halfsub",        lambda N, a, b: (a - b) * 0.5,                                "tame"),
+    ("mul",            lambda N, a, b: a * b,                                        "tame every"),
+    ("a / (1 + b²)",   lambda N, a, b: a / (1 + b * b),                              "tame"),
+    ("tanh a",         lambda N, a, b: N.tanh(a),                                    "tame"),
+    ("sin",            lambda N, a, b: N.sin(a),                                     "tame"),
+    ("cos b",          lambda N, a, b: N.cos(b),                                     "tame"),
+    ("sigmoid",        lambda N, a, b: N.sigmoid(a),                                 "tame every"),
+    ("log",            lambda N, a, b: N.log(1 + a * a),                             "tame"),
+    ("sqrt",           lambda N, a, b: N.sqrt(2 + a * b) - 1,                        "tame"),
+    ("exp",            lambda N, a, b: N.exp(-a * a),                                "tame"),
+    ("add",            lambda N, a, b: a + b,                                        "every"),
+    ("sub-scaled",     lambda N, a, b: 0.5 * a - b / 3,                              "every"),
+    ("a / (1.5 + th)", lambda N, a, b: a / (1.5 + N.tanh(b)),                        "every"),
+    ("reuse",          lambda N, a, b: a * a * N.tanh(a) - a * b + a,                "every"),
+    ("relu",           lambda N, a, b: N.relu(a - 0.25),                             "every"),
+    ("abs",            lambda N, a, b: N.abs(a - b),                                 "every"),
+    ("leaky_relu",     lambda N, a, b: N.leaky_relu(b + 0.1),                        "every"),
+    ("softplus",       lambda N, a, b: N.softplus(a * b),                            "every"),
+    ("pow",            lambda N, a, b: (1 + a * a) ** N.tanh(b),                     "every"),
+    ("pow const",      lambda N, a, b: N.tanh(a) ** 3,                               "every"),
+    ("vsum",           lambda N, a, b: N.vsum([a, b, a]),                            "every"),
+    ("dot",            lambda N, a, b: N.dot([a, b], [b, N.tanh(a)], a),             "every"),
+    ("logsumexp",      lambda N, a, b: N.logsumexp([a, b, a]),                       "every"),
+    ("custom",         lambda N, a, b: N.custom(a, N.sin(b)),                        "every"),
+    ("tanh a + b",     lambda N, a, b: N.tanh(a + b),                                "every"),
+    ("exp log",        lambda N, a, b: N.log(1 + N.exp(-a * a)) + N.sqrt(1 + b * b), "every"),
+    ("cos a",          lambda N, a, b: N.cos(a),                                     "every"),
+]
+GRAPH_OP = {row[0]: row[1] for row in GRAPH_OPS}
+
+
+def ops_of(family):
+    return tuple(sorted(name for name, _, families in GRAPH_OPS if family in families.split()))
+
+
+FAMILIES = {
+    # family   its ops           most ops  value vs reference  gradient vs central difference  vs torch
+    "tame":    (ops_of("tame"),  12,       (1e-12, 1e-15),     (1e-7, 1e-9),                   (1e-10, 1e-13)),
+    "every":   (ops_of("every"), 10,       (1e-12, 1e-14),     (1e-6, 1e-8),                   (1e-10, 1e-12)),
+}
+SMOOTH_OPS = tuple(op for op in ops_of("every") if op != "custom")   # a ScalarFunction has no second derivative
+
+
+def _flt_lse(xs):
+    m = max(xs)
+    return m + math.log(sum(math.exp(x - m) for x in xs))
+
+
+def graph_namespace(base, **ops):
+    """A namespace for GRAPH_OPS: base's functions plus the fused and piecewise ops, in base's kind of number."""
+    ns = SimpleNamespace(**vars(base))
+    ns.__dict__.update(ops)
+    return ns
+
+
+VAL_ALL = graph_namespace(
+    VAL, relu=Value.relu, abs=abs, leaky_relu=Value.leaky_relu, softplus=Value.softplus,
+    vsum=vsum, dot=dot, logsumexp=logsumexp, custom=lambda a, b: Mul.apply(a, b))
+
+
+def flt_all(kinks):
+    """The float reference; kinks collects every input of a piecewise op, to keep points off the kinks."""
+    def at_kink(f):
+        def g(u):
+            kinks.append(u)
+            return f(u)
+        return g
+    return graph_namespace(
+        FLT, relu=at_kink(lambda u: max(u, 0.0)), abs=at_kink(abs),
+        leaky_relu=at_kink(lambda u: u if u > 0 else 0.01 * u),
+        softplus=lambda u: max(u, 0.0) + math.log1p(math.exp(-abs(u))),
+        vsum=lambda xs: sum(xs, 0.0), dot=lambda w, x, b: sum(a * c for a, c in zip(w, x)) + b,
+        logsumexp=_flt_lse, custom=lambda a, b: a * b)
+
+
+TCH_ALL = torch and graph_namespace(
+    TCH, relu=torch.relu, abs=torch.abs, leaky_relu=lambda u: F.leaky_relu(u, 0.01), softplus=F.softplus,
+    vsum=lambda xs: sum(xs), dot=lambda w, x, b: sum(a * c for a, c in zip(w, x)) + b,
+    logsumexp=lambda xs: torch.logsumexp(torch.stack(list(xs)), 0), custom=lambda a, b: a * b)
+
+
+@st.composite
+def graphs(draw, ops, most_ops, leaves=(1, 3)):
+    """Leaves in [-1, 1] and a program of 1 to most_ops ops, each reading any earlier nodes (reuse allowed)."""
+    xs = draw(st.lists(st.floats(-1, 1), min_size=leaves[0], max_size=leaves[1]))
+    program = []
+    for k in range(draw(st.integers(1, most_ops))):
+        n = len(xs) + k
+        program.append((draw(st.sampled_from(ops)), draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1))))
+    return xs, program
+
+
+def as_value(x):
+    """x as a Value: grad passes the arguments it does not differentiate as they are (as JAX)."""
+    return x if isinstance(x, Value) else Value(x, requires_grad=False)
+
+
+def run_graph(program, N, *leaves):
+    nodes = list(leaves)
+    for op, i, j in program:
+        nodes.append(GRAPH_OP[op](N, nodes[i], nodes[j]))
+    return nodes[-1]
+
+
+def off_the_kinks(program, leaves):
+    """assume() the point is a safe distance from every kink and the values stay moderate; return the reference."""
+    kinks = []
+    value = run_graph(program, flt_all(kinks), *leaves)
+    assume(all(abs(u) > 1e-3 for u in kinks) and abs(value) < 1e6)
+    return functools.partial(run_graph, program, flt_all([]))
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+@MANY
+@given(data=st.data())
+def test_random_graphs_against_central_difference(family, data):
+    ops, most_ops, value_tol, cdiff_tol, _ = FAMILIES[family]
+    leaves, program = data.draw(graphs(ops, most_ops))
+    reference = off_the_kinks(program, leaves)
+    xs = [Value(x) for x in leaves]
+    out = run_graph(program, VAL_ALL, *xs)
+    assert close(out.data, reference(*leaves), *value_tol)
+    out.backward()
+    for i, x in enumerate(xs):
+        assert close(x.grad, cdiff(reference, leaves, i), *cdiff_tol), (program, i)
+
+
+@requires_torch
+@pytest.mark.parametrize("family", FAMILIES)
+@FEW
+@given(data=st.data())
+def test_random_graphs_against_torch(family, data):
+    ops, most_ops, value_tol, _, torch_tol = FAMILIES[family]
+    leaves, program = data.draw(graphs(ops, most_ops))
+    off_the_kinks(program, leaves)
+    xs = [Value(x) for x in leaves]
+    ts_ = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in leaves]
+    out, tout = run_graph(program, VAL_ALL, *xs), run_graph(program, TCH_ALL, *ts_)
+    out.backward()
+    tout.backward()
+    assert close(out.data, tout.item(), *value_tol)
+    for x, t in zip(xs, ts_):
+        assert close(x.grad, 0.0 if t.grad is None else t.grad.item(), *torch_tol), program
+
+
+######## Memory and global state: no reference cycles, no settings changed
 
 def collect_after(build):
     """Run build() with the cyclic collector off; return how many objects gc.collect() then finds."""
@@ -888,7 +1203,418 @@ def test_no_global_setting_changed(name, call, gc_enabled):
         (gc.enable if was_enabled else gc.disable)()
 
 
-################ Fused ops: vsum, dot, logsumexp
+################ Part II — tools
+# Everything built on the engine: the other math functions, grad mode, fused ops, calculus,
+# custom functions, drawing and pickling.
+
+
+######## The other math functions: values and gradients against the oracles, their edges and kinks
+
+MATH_UNARY = [
+    # name        reference                           function                symbolic                                     domain
+    ("abs",        abs,                                abs,                    lambda x: sympy.Abs(x),                      OFF0),
+    ("leaky_relu", lambda x: x if x > 0 else 0.01 * x, lambda x: x.leaky_relu(), lambda x: sympy.Piecewise((x, x > 0), (x / 100, True)), OFF0),
+    ("sqrt",       math.sqrt,                          lambda x: x.sqrt(),     lambda x: sympy.sqrt(x),                     POS),
+    ("sigmoid",    lambda x: 1 / (1 + math.exp(-x)),   lambda x: x.sigmoid(),  lambda x: 1 / (1 + sympy.exp(-x)),           WIDE),
+    ("softplus",   lambda x: math.log1p(math.exp(x)),  lambda x: x.softplus(), lambda x: sympy.log(1 + sympy.exp(x)),       WIDE),
+    ("sin",        math.sin,                           lambda x: x.sin(),      lambda x: sympy.sin(x),                      WIDE),
+    ("cos",        math.cos,                           lambda x: x.cos(),      lambda x: sympy.cos(x),                      WIDE),
+    ("tan",        math.tan,                           lambda x: x.tan(),      lambda x: sympy.tan(x),                      st.floats(-1.4, 1.4)),
+    ("sinh",       math.sinh,                          lambda x: x.sinh(),     lambda x: sympy.sinh(x),                     R),
+    ("cosh",       math.cosh,                          lambda x: x.cosh(),     lambda x: sympy.cosh(x),                     R),
+    ("asin",       math.asin,                          lambda x: x.asin(),     lambda x: sympy.asin(x),                     st.floats(-0.95, 0.95)),
+    ("acos",       math.acos,                          lambda x: x.acos(),     lambda x: sympy.acos(x),                     st.floats(-0.95, 0.95)),
+    ("atan",       math.atan,                          lambda x: x.atan(),     lambda x: sympy.atan(x),                     WIDE),
+    ("asinh",      math.asinh,                         lambda x: x.asinh(),    lambda x: sympy.asinh(x),                    WIDE),
+    ("acosh",      math.acosh,                         lambda x: x.acosh(),    lambda x: sympy.acosh(x),                    st.floats(1.05, 10)),
+    ("atanh",      math.atanh,                         lambda x: x.atanh(),    lambda x: sympy.atanh(x),                    st.floats(-0.95, 0.95)),
+    ("log2",       math.log2,                          lambda x: x.log2(),     lambda x: sympy.log(x, 2),                   POS),
+    ("log10",      math.log10,                         lambda x: x.log10(),    lambda x: sympy.log(x, 10),                  POS),
+    ("log1p",      math.log1p,                         lambda x: x.log1p(),    lambda x: sympy.log(1 + x),                  st.floats(-0.9, 5)),
+    ("expm1",      math.expm1,                         lambda x: x.expm1(),    lambda x: sympy.exp(x) - 1,                  st.floats(-5, 5)),
+    ("square",     lambda x: x * x,                    lambda x: x.square(),   lambda x: x ** 2,                            R),
+]
+UNARY = ENGINE_UNARY + MATH_UNARY                    # every unary op, for the calculus tools below
+UNARY_BY_NAME = {row[0]: row for row in UNARY}
+
+
+@pytest.mark.parametrize("name, reference, function, expr, domain", MATH_UNARY, ids=[r[0] for r in MATH_UNARY])
+@MANY
+@given(data=st.data())
+def test_math_function(name, reference, function, expr, domain, data):
+    check_op(name, function, reference, expr, (data.draw(domain, label="x"),))
+
+
+@requires_torch
+@pytest.mark.parametrize("name, reference, function, expr, domain", MATH_UNARY, ids=[r[0] for r in MATH_UNARY])
+@FEW
+@given(data=st.data())
+def test_math_function_matches_torch(name, reference, function, expr, domain, data):
+    check_against_torch(function, TORCH_VERSION.get(name, function), (data.draw(domain),), "V")
+
+
+MATH_ERRORS = [
+    # name               make                                   error               the message names (or matches)
+    ("sqrt -1",          lambda: Value(-1).sqrt(),              ValueError,         ("sqrt", "-1.0")),
+    ("tan inf",          lambda: Value(INF).tan(),              ValueError,         ("tan", "inf")),
+    ("sinh 1000",        lambda: Value(1000).sinh(),            OverflowError,      ("sinh", "1000")),
+    ("cosh -1000",       lambda: Value(-1000).cosh(),           OverflowError,      ("cosh", "-1000")),
+    ("asin 1.5",         lambda: Value(1.5).asin(),             ValueError,         ("asin", "1.5", "-1 <= x <= 1")),
+    ("acos -2",          lambda: Value(-2).acos(),              ValueError,         ("acos", "-2.0", "-1 <= x <= 1")),
+    ("acosh 0.5",        lambda: Value(0.5).acosh(),            ValueError,         ("acosh", "0.5", "x >= 1")),
+    ("atanh 1",          lambda: Value(1).atanh(),              ValueError,         ("atanh", "1.0", "-1 < x < 1")),
+    ("atanh -3",         lambda: Value(-3).atanh(),             ValueError,         ("atanh", "-3.0")),
+    ("log2 0",           lambda: Value(0).log2(),               ValueError,         ("log2", "0.0", "x > 0")),
+    ("log10 -1",         lambda: Value(-1).log10(),             ValueError,         ("log10", "-1.0", "x > 0")),
+    ("log1p -1",         lambda: Value(-1).log1p(),             ValueError,         ("log1p", "-1.0", "x > -1")),
+    ("expm1 1000",       lambda: Value(1000).expm1(),           OverflowError,      ("expm1", "1000")),
+]
+
+
+@pytest.mark.parametrize("name, make, error, match", MATH_ERRORS, ids=[e[0] for e in MATH_ERRORS])
+def test_math_function_bad_input_raises_naming_it_and_x(name, make, error, match):
+    with raises(error, match):
+        make()
+
+
+@pytest.mark.parametrize("op, low, high", [("sigmoid", 0.0, 1.0), ("softplus", 0.0, INF)])
+@pytest.mark.parametrize("x", HUGE)
+def test_saturating_math_functions_never_raise(op, low, high, x):
+    check_saturates(op, low, high, x)
+
+
+@pytest.mark.parametrize("name, reference, function, expr, domain", MATH_UNARY, ids=[r[0] for r in MATH_UNARY])
+@pytest.mark.parametrize("x", SPECIAL, ids=["nan", "inf", "-inf"])
+def test_math_function_nan_and_inf_as_python_floats(name, reference, function, expr, domain, x):
+    check_value_at(name, reference, function, x, exact=True)
+
+
+@pytest.mark.parametrize("name, reference, function, expr, domain", MATH_UNARY, ids=[r[0] for r in MATH_UNARY])
+@MANY
+@given(x=EDGES)
+def test_math_function_values_over_the_whole_float_range(name, reference, function, expr, domain, x):
+    check_value_at(name, reference, function, x)
+
+
+@requires_torch
+@pytest.mark.parametrize("name, function", [(r[0], r[2]) for r in MATH_UNARY], ids=[r[0] for r in MATH_UNARY])
+@pytest.mark.parametrize("x", EDGE_FLOATS + SPECIAL)
+def test_math_function_gradients_at_edge_points_match_torch(name, function, x):
+    check_edge_gradient_against_torch(name, function, x)
+
+
+MATH_KINKS = [
+    # name                  function                  point         d/d(each), PyTorch's convention
+    ("abs at 0",            abs,                      (0.0,),       (0.0,)),
+    ("leaky_relu at 0",     lambda x: x.leaky_relu(), (0.0,),       (0.01,)),
+    ("sqrt at 0",           lambda x: x.sqrt(),       (0.0,),       (INF,)),
+    ("asin at 1",           lambda x: x.asin(),       (1.0,),       (INF,)),
+    ("asin at -1",          lambda x: x.asin(),       (-1.0,),      (INF,)),
+    ("acos at 1",           lambda x: x.acos(),       (1.0,),       (-INF,)),
+    ("acos at -1",          lambda x: x.acos(),       (-1.0,),      (-INF,)),
+    ("acosh at 1",          lambda x: x.acosh(),      (1.0,),       (INF,)),
+]
+KINK_TORCH = {"leaky_relu at 0": lambda x: F.leaky_relu(x, 0.01)}
+
+
+@pytest.mark.parametrize("create_graph", [False, True], ids=["floats", "create_graph"])
+@pytest.mark.parametrize("name, function, point, expected", MATH_KINKS, ids=[k[0] for k in MATH_KINKS])
+def test_math_kinks_follow_pytorch(name, function, point, expected, create_graph):
+    check_kink(function, point, expected, create_graph)
+
+
+@requires_torch
+@pytest.mark.parametrize("name, function, point, expected", MATH_KINKS, ids=[k[0] for k in MATH_KINKS])
+def test_math_kinks_match_torch(name, function, point, expected):
+    check_kink_against_torch(function, KINK_TORCH.get(name, function), point)
+
+
+def test_leaky_relu_is_exact_and_has_the_slope_at_zero():
+    for x in (0.021, 3.7, 1e-300, 123456.789):
+        assert Value(x).leaky_relu().data == x
+    assert Value(-2.0).leaky_relu(0.1).data == -0.2
+    x = Value(0.0)
+    x.leaky_relu(0.2).backward()
+    assert x.grad == 0.2
+
+
+######## PyTorch's names: item, is_leaf, requires_grad_, int, round
+
+def test_item_is_the_float():
+    x = Value(3)
+    assert type(x.item()) is float and x.item() == 3.0
+    assert (x * 2).item() == 6.0
+
+
+def _is_leaf_cases(N):
+    """(name, tensor-or-Value) pairs built the same way in this library (N = ts) and in torch."""
+    leaf, const = N.tensor(2.0, requires_grad=True), N.tensor(3.0, requires_grad=False)
+    with N.no_grad():
+        made_in_no_grad = leaf * leaf
+    return [("leaf", leaf), ("constant", const), ("op result", leaf * const), ("op on constants", const * const),
+            ("made under no_grad", made_in_no_grad), ("detached", (leaf * leaf).detach())]
+
+
+LIB = SimpleNamespace(tensor=lambda x, requires_grad: Value(x, requires_grad=requires_grad), no_grad=no_grad)
+IS_LEAF = {"leaf": True, "constant": True, "op result": False, "op on constants": True,
+           "made under no_grad": True, "detached": True}
+
+
+def test_is_leaf_as_in_pytorch():
+    for name, v in _is_leaf_cases(LIB):
+        assert v.is_leaf is IS_LEAF[name], name
+    with pytest.raises(AttributeError):
+        Value(1.0).is_leaf = False                     # a property, as in PyTorch
+
+
+@requires_torch
+def test_is_leaf_matches_torch():
+    T = SimpleNamespace(tensor=lambda x, requires_grad: torch.tensor(x, dtype=torch.float64, requires_grad=requires_grad),
+                        no_grad=torch.no_grad)
+    assert {n: t.is_leaf for n, t in _is_leaf_cases(T)} == IS_LEAF
+
+
+def test_requires_grad_in_place_returns_the_value():
+    x = Value(2.0, requires_grad=False)
+    assert x.requires_grad_() is x and x.requires_grad
+    y = x * x
+    assert y.requires_grad and not y.is_leaf
+    y.backward()
+    assert x.grad == 4.0
+    assert x.requires_grad_(False) is x and not x.requires_grad
+    assert (x * x).is_leaf and not (x * x).requires_grad  # a constant now: no graph recorded
+    assert y.requires_grad_(True) is y                    # a non-leaf already requires grad: allowed
+
+
+def test_requires_grad_false_on_a_non_leaf_raises():
+    x = Value(2.0)
+    y = x * x
+    with pytest.raises(RuntimeError, match=names("requires_grad_", "leaf", "detach")):
+        y.requires_grad_(False)
+    assert y.requires_grad
+    if torch is not None:                                 # PyTorch refuses it too
+        t = torch.tensor(2.0, requires_grad=True)
+        with pytest.raises(RuntimeError):
+            (t * t).requires_grad_(False)
+
+
+@pytest.mark.parametrize("x", [2.7, -2.7, 2.5, 3.5, -0.4, 1234.5678, 1e20, 0.0])
+def test_int_and_round_as_for_the_float(x):
+    v = Value(x) * 1.0                                    # an op's result too, not only a leaf
+    for got, expected in [(int(v), int(x)), (round(v), round(x)), (round(v, 2), round(x, 2)), (round(v, -1), round(x, -1))]:
+        assert type(got) is type(expected) and got == expected
+
+
+@pytest.mark.parametrize("x, error", [(NAN, ValueError), (INF, OverflowError)])
+def test_int_of_nan_and_inf_raise_as_for_the_float(x, error):
+    with pytest.raises(error):
+        int(Value(x))
+
+
+######## no_grad and enable_grad: per thread, nested, as decorators, on generators
+
+def test_no_grad_records_no_graph():
+    x = Value(2.0)
+    with no_grad():
+        y = x * 3 + x.tanh()
+        z = dot([x], [x]) + vsum([x, x]) + logsumexp([x])
+    for v in (y, z):
+        assert v._prev == () and v.requires_grad is False
+    assert close(y.data, 6 + math.tanh(2.0))
+    after = x * 3
+    assert after._prev[0] is x and after.requires_grad
+
+
+def test_no_grad_nests_and_survives_exceptions():
+    x = Value(1.0)
+    with no_grad():
+        with no_grad():
+            pass
+        assert not (x * 2).requires_grad
+    with pytest.raises(KeyError):
+        with no_grad():
+            raise KeyError("boom")
+    assert (x * 2).requires_grad
+
+
+@pytest.mark.parametrize("decorator", [no_grad(), no_grad], ids=["@no_grad()", "@no_grad"])
+def test_no_grad_as_decorator(decorator):
+    @decorator
+    def double(v):
+        return v * 2 + v.exp()
+    x = Value(1.0)
+    y = double(x)
+    assert y._prev == () and not y.requires_grad and y.data == 2 + math.e
+    assert double.__name__ == "double"
+    assert (x * 2).requires_grad
+
+
+def test_enable_grad_inside_no_grad():
+    x = Value(2.0)
+    with no_grad():
+        with enable_grad():
+            assert (x * x)._prev == (x, x)
+        assert (x * x)._prev == ()
+
+
+@pytest.mark.parametrize("recording_thread", ["main", "worker"])
+def test_no_grad_is_per_thread(recording_thread):
+    """One thread sits inside no_grad while the other records; each sees its own mode."""
+    x = Value(2.0)
+    inside, recorded = threading.Event(), threading.Event()
+    results = {}
+
+    def in_no_grad():
+        with no_grad():
+            inside.set()
+            assert recorded.wait(10)
+            results["quiet"] = (x * 3, x.tanh())
+
+    def records():
+        assert inside.wait(10)
+        results["loud"] = (x * 3, x.tanh())
+        recorded.set()
+
+    main, worker = (records, in_no_grad) if recording_thread == "main" else (in_no_grad, records)
+    t = threading.Thread(target=worker)
+    t.start()
+    try:
+        main()
+    finally:
+        recorded.set()
+        t.join(10)
+    for v in results["loud"]:
+        assert v.requires_grad and v._prev[0] is x
+    for v in results["quiet"]:
+        assert not v.requires_grad and v._prev == ()
+
+
+def test_a_no_grad_object_shared_by_threads_restores_each_thread():
+    block, inside, leave = no_grad(), threading.Event(), threading.Event()
+    seen = {}
+
+    def other():
+        with block:
+            inside.set()
+            leave.wait(5)
+        seen["other"] = (Value(1.0) * Value(2.0))._prev != ()
+
+    t = threading.Thread(target=other)
+    with block:
+        t.start()
+        inside.wait(5)
+    leave.set()
+    t.join(5)
+    assert seen["other"] is True                              # the other thread records again
+    assert (Value(1.0) * Value(2.0))._prev != ()              # and so does this one
+
+
+def test_no_grad_decorates_a_generator_body():
+    @no_grad
+    def quiet(n):
+        for _ in range(n):
+            sent = yield recording()
+            assert sent in (None, "ping")
+        return "done"
+
+    g = quiet(3)
+    assert next(g) is False                    # the body runs under no_grad...
+    assert recording() is True                 # ...and the caller keeps its own mode between yields
+    assert g.send("ping") is False
+    assert recording() is True
+    assert next(g) is False
+    with pytest.raises(StopIteration) as stop:
+        next(g)
+    assert stop.value.value == "done" and recording() is True
+
+
+def test_no_grad_generator_throw_and_close_run_under_the_mode():
+    seen = []
+
+    @no_grad()
+    def quiet():
+        try:
+            yield 1
+        except KeyError:
+            seen.append(("throw", recording()))
+            yield 2
+        finally:
+            seen.append(("close", recording()))
+
+    g = quiet()
+    next(g)
+    assert g.throw(KeyError("k")) == 2 and recording() is True
+    g.close()
+    assert seen == [("throw", False), ("close", False)] and recording() is True
+
+
+def test_enable_grad_decorates_a_generator_inside_no_grad():
+    @enable_grad
+    def loud():
+        yield recording()
+        yield recording()
+
+    with no_grad():
+        g = loud()
+        assert next(g) is True and recording() is False
+        assert next(g) is True and recording() is False
+    assert recording() is True
+
+
+def test_transforms_record_their_own_graph_inside_no_grad():
+    cube = lambda x: x * x * x
+    with no_grad():
+        assert derivative(cube)(2.0) == 12.0
+        assert hessian(cube)(2.0) == [[12.0]]
+        assert jvp(cube, (2.0,), (1.0,)) == (8.0, 12.0)
+        assert jacobian(cube, mode="rev")(2.0) == jacobian(cube, mode="fwd")(2.0) == [[12.0]]
+        assert gradcheck(cube, 2.0) is True
+        assert (Value(2.0) * 3)._prev == ()                   # and no_grad still holds outside them
+
+
+def test_eight_threads_mixing_grad_modes_transforms_and_models():
+    model = MLP(2, [3, 1], seed=1)
+    expected_out = model([0.3, -0.7]).data
+    shared = no_grad()
+    was_enabled = gc.isenabled()
+    barrier = threading.Barrier(8)
+    errors = []
+
+    @no_grad
+    def quiet_product(a, b):
+        return a * b
+
+    def worker(k):
+        try:
+            barrier.wait(10)
+            x = Value(0.5 + k)
+            for i in range(40):
+                with shared:
+                    assert (x * 2).requires_grad is False
+                    with enable_grad():
+                        assert (x * 2).requires_grad is True
+                    assert recording() is False
+                assert (x * 2).requires_grad is True
+                assert grad(lambda v: v * v * v)(x.data) == 3 * x.data ** 2
+                assert grad(grad(lambda u, v: u * v * v, 0), 1)(1.0, x.data) == 2 * x.data
+                assert quiet_product(x, x).requires_grad is False
+                out = model([0.3, -0.7])
+                assert out.data == expected_out and out.requires_grad
+                with no_grad():
+                    assert model([0.3, -0.7]).requires_grad is False
+            assert recording() is True
+        except Exception as e:           # noqa: BLE001 - reported below
+            errors.append((k, e))
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert gc.isenabled() is was_enabled and recording() is True
+
+
+######## Fused ops: vsum, dot, logsumexp
 
 @MANY
 @given(xs=st.lists(st.floats(-100, 100), min_size=1, max_size=8), c=st.floats(-10, 10))
@@ -916,9 +1642,14 @@ def test_dot(pairs, bias):
     assert close(plain.data, math.fsum(a * c for a, c in pairs), 1e-12, 1e-12)
 
 
-def test_dot_rejects_mismatched_lengths():
-    with pytest.raises(ValueError, match="dot"):
-        dot([Value(1.0)], [1.0, 2.0])
+@pytest.mark.parametrize("w, x", [([Value(1.0)], [1.0, 2.0]), ([1.0, 2.0], [1.0]), ([1.0], [1.0, 2.0]), ([], [1.0])])
+def test_dot_of_sequences_of_different_lengths_raises(w, x):
+    with pytest.raises(ValueError, match=names("dot", f"({len(w)} and {len(x)})")):
+        dot(w, x)
+
+
+def test_dot_of_nothing_is_the_bias():
+    assert dot([], []).data == 0.0 and dot([], [], 2.5).data == 2.5
 
 
 def _lse(*xs):
@@ -950,7 +1681,27 @@ def test_logsumexp_of_huge_values_is_finite():
     assert out.data == 1000.0 and c.grad == 0.0 and d.grad == 1.0
 
 
-################ Calculus tools: central_difference and gradcheck
+def test_logsumexp_of_nan_is_nan_in_any_order():
+    assert math.isnan(logsumexp([Value(INF), Value(NAN)]).data)
+    assert math.isnan(logsumexp([Value(NAN), Value(INF)]).data)
+
+
+def test_logsumexp_of_nothing_raises():
+    with pytest.raises(ValueError, match=names("logsumexp", "at least one")):
+        logsumexp([])
+
+
+@pytest.mark.parametrize("values, expected", [
+    ([INF, -INF], NAN), ([INF, 1.0], INF), ([1e308, 1e308], INF), ([NAN, 1.0], NAN),
+])
+def test_fused_sums_add_like_plus(values, expected):
+    total = vsum([Value(v) for v in values])
+    plain = values[0] + values[1]
+    assert math.isnan(total.data) if math.isnan(expected) else total.data == expected == plain
+    assert math.isnan(dot([Value(1.0), Value(1.0)], [Value(v) for v in values]).data) == math.isnan(plain)
+
+
+######## Calculus: central_difference and gradcheck
 
 SMOOTH = [UNARY_BY_NAME[n] for n in ("exp", "log", "sqrt", "tanh", "sigmoid", "softplus", "sin", "cos", "square", "neg",
                                     "tan", "sinh", "cosh", "asin", "acos", "atan", "asinh", "acosh", "atanh",
@@ -972,6 +1723,7 @@ def test_library_central_difference_picks_the_argument():
     assert close(ts.central_difference(f, 2.0, 3.0, arg=0), 9.0, 1e-7)
     assert close(ts.central_difference(f, 2.0, 3.0, arg=1), 12.0, 1e-7)
     assert close(ts.central_difference(f, 2.0, 3.0, arg=1, epsilon=1e-3), 12.0, 1e-6)
+    assert ts.central_difference(lambda x: float(x) ** 2, 3.0) == pytest.approx(6.0, abs=1e-6)   # plain floats work
 
 
 GRADCHECK_CASES = [pytest.param(r[2], (r[4],), id=r[0]) for r in UNARY] + \
@@ -1022,7 +1774,7 @@ def test_numerical_tools_leave_every_grad_as_it_was():
     assert p.grad == 0.25 and x.grad == -0.5
 
 
-################ grad, value_and_grad, derivative, gradients_by_label; the course notes' examples
+######## Calculus: grad, value_and_grad, derivative, gradients_by_label; the course notes' examples
 
 def f3(N, x, y, z):
     """A test function R³ → R."""
@@ -1041,7 +1793,7 @@ def f3_gradient():
 @given(p=st.tuples(R, R, R))
 def test_grad_and_value_and_grad_with_argnums(p):
     exact = f3_gradient()(*p)
-    f = lambda x, y, z: f3(VAL, x, y, z)   # noqa: E731
+    f = lambda x, y, z: f3(VAL, *map(as_value, (x, y, z)))   # noqa: E731
     g1 = grad(f, 1)(*p)
     assert type(g1) is float and close(g1, exact[1])
     g02 = grad(f, (0, 2))(*p)
@@ -1074,6 +1826,61 @@ def test_third_derivative():
         assert close(grad(grad(grad(f)))(x), -3 * math.sin(x) - x * math.cos(x), 1e-12, 1e-12)
 
 
+NESTED_GRADS = [
+    # name                        computation                                                   exact
+    ("d²(xy)/dx dy",              lambda: grad(grad(lambda x, y: x * y, 0), 1)(2.0, 3.0),       1.0),
+    ("inner grad closes over y",  lambda: grad(lambda y: grad(lambda x: x * y)(2.0))(3.0),      1.0),
+    ("d²(y²)/dx² is 0",           lambda: grad(grad(lambda x, y: y * y))(2.0, 3.0),             0.0),
+    ("d²(x²y³)/dx dy",            lambda: grad(grad(lambda x, y: x * x * y ** 3, 0), 1)(2.0, 3.0), 2 * 2.0 * 3 * 3.0 ** 2),
+    ("d²(e^(xy))/dy dx",          lambda: grad(grad(lambda x, y: (x * y).exp(), 1), 0)(0.5, 2.0),
+                                  math.exp(1.0) * (1 + 0.5 * 2.0)),
+]
+
+
+@pytest.mark.parametrize("name, compute, exact", NESTED_GRADS, ids=[r[0] for r in NESTED_GRADS])
+def test_nested_grad_gives_mixed_partials(name, compute, exact):
+    assert close(compute(), exact, 1e-12, 1e-12)
+
+
+@FEW
+@given(dag=graphs(SMOOTH_OPS, 10, leaves=(2, 3)))
+def test_second_derivatives_of_several_arguments_by_nesting_grad(dag):
+    leaves, program = dag
+    off_the_kinks(program, leaves)
+    f = lambda *xs: run_graph(program, VAL_ALL, *map(as_value, xs))     # noqa: E731
+    n = len(leaves)
+    for i in range(n):
+        first = grad(f, i)
+        for j in range(n):
+            h = grad(first, j)(*leaves)
+            assert isinstance(h, float)
+            assert close(h, cdiff(first, leaves, j), 1e-5, 1e-7), (program, i, j)
+    assert close(grad(grad(f, 0), 1)(*leaves), grad(grad(f, 1), 0)(*leaves), 1e-9, 1e-12)
+
+
+@requires_torch
+@FEW
+@given(dag=graphs(SMOOTH_OPS, 10, leaves=(2, 3)))
+def test_nested_grad_hessian_matches_torch(dag):
+    leaves, program = dag
+    off_the_kinks(program, leaves)
+    f = lambda *xs: run_graph(program, VAL_ALL, *map(as_value, xs))     # noqa: E731
+    th = torch.autograd.functional.hessian(lambda v: run_graph(program, TCH_ALL, *v.unbind()),
+                                           torch.tensor(leaves, dtype=torch.float64))
+    for i in range(len(leaves)):
+        for j in range(len(leaves)):
+            assert close(grad(grad(f, i), j)(*leaves), th[i, j].item(), 1e-9, 1e-11), (program, i, j)
+
+
+def test_a_function_returning_a_number_is_a_constant():
+    assert grad(lambda x: 3.0)(1.0) == 0.0                     # as jax.grad: a constant has slope 0
+    assert value_and_grad(lambda x, y: 2, (0, 1))(1.0, 2.0) == (2.0, (0.0, 0.0))
+
+
+def test_grad_stays_in_floats_when_only_an_undifferentiated_argument_is_a_value():
+    assert grad(lambda x, y: x * y)(2.0, Value(3.0)) == 3.0
+
+
 def test_gradients_by_label_seed_003():
     """The exercise notebook's checks: d = ((b²·a) + 1)² at a = 1, b = 3."""
     a = Value(1.0, label="a")
@@ -1089,6 +1896,17 @@ def test_gradients_by_label_skips_unlabelled_leaves():
     x, y, z = Value(2.0, label="x"), Value(3.0), Value(5.0, label="z")
     out = x * y + z * z
     assert gradients_by_label(out) == {"x": 3.0, "z": 10.0}
+
+
+def test_grad_tools_zero_the_leaves_before_their_own_pass():
+    x = Value(2.0, label="x")
+    y = x * x * 3
+    y.backward()
+    assert x.grad == 12.0
+    assert gradients_by_label(y) == {"x": 12.0}       # not 24: the leaf's old gradient is not added in
+    assert x.grad == 12.0                             # and it is put back afterwards
+    x.grad = 100.0
+    assert gradients_by_label(y) == {"x": 12.0} and x.grad == 100.0
 
 
 @MANY
@@ -1123,6 +1941,7 @@ def test_seed_000_derivatives():
         assert close(derivative(lambda v: (2 * v).sin())(x), 2 * math.cos(2 * x), 1e-12, 1e-15)
         gx, gy = grad(lambda a, b: a.sin() + 2 * b.cos(), (0, 1))(x, x + 1)
         assert close(gx, math.cos(x), 1e-12, 1e-15) and close(gy, -2 * math.sin(x + 1), 1e-12, 1e-15)
+    assert grad(lambda a: (a ** 3).sin())(0.5) == derivative(lambda a: (a ** 3).sin())(0.5)
 
 
 @MANY
@@ -1137,7 +1956,7 @@ def test_seed_000_linear_model_with_relu(w1, w2, b, x1, x2):
     assert gradcheck(loss, w1, w2, b)
 
 
-################ Forward mode, Jacobians, Hessians, create_graph
+######## Calculus: jvp, jacobian, hessian, create_graph
 
 def f32(N, x, y, z):
     """A test function R³ → R²."""
@@ -1201,6 +2020,32 @@ def test_jacobian_pass_counts(monkeypatch, mode, counted, expected, other):
     assert close(J[0][0], -1.0) and close(J[0][1], 0.5) and close(J[0][2], math.cos(2.0))
 
 
+JACOBIANS_AT_INFINITE_SLOPES = [
+    # name                  f                                          point        the Jacobian, both modes (as str)
+    ("sqrt at 0",           lambda a, b: a.sqrt() + b,                 (0.0, 1.0),  [["inf", "1.0"]]),
+    ("0 times inf",         lambda x: (x * 0).sqrt(),                  (2.0,),      [["nan"]]),   # sqrt'(0) = inf times d(x·0)/dx = 0
+    ("0 times inf, 2 by 2", lambda x, y: [(x * 0).sqrt() + y, x * y],  (2.0, 3.0),  [["nan", "1.0"], ["3.0", "2.0"]]),
+]                                                   # (the last: only the seeded input moves in forward mode)
+
+
+@pytest.mark.parametrize("name, f, point, expected", JACOBIANS_AT_INFINITE_SLOPES,
+                         ids=[r[0] for r in JACOBIANS_AT_INFINITE_SLOPES])
+def test_forward_and_reverse_jacobians_agree_at_infinite_slopes(name, f, point, expected):
+    for mode in ("rev", "fwd"):
+        J = jacobian(f, mode=mode)(*point)
+        assert [[str(a) for a in row] for row in J] == expected, (mode, J)
+
+
+def test_jvp_tangents_overflow_to_inf_as_floats_do():
+    assert jvp(lambda x: x + x, (1.0,), (1e308,)) == (2.0, INF)
+
+
+@requires_torch
+def test_jacobian_at_a_zero_times_infinite_slope_matches_torch():
+    t = torch.func.jacfwd(lambda x: (x * 0).sqrt())(torch.tensor(2.0, dtype=torch.float64))
+    assert math.isnan(t.item()) and math.isnan(jacobian(lambda x: (x * 0).sqrt(), mode="fwd")(2.0)[0][0])
+
+
 HESSIANS = [
     # name        f(N, x, y, z)
     ("poly",      lambda N, x, y, z: x * x * y + y * z * z * z - 2 * x * z),
@@ -1246,18 +2091,29 @@ def test_hessian_against_torch(name, f, p):
             assert close(h, t, 1e-9, 1e-9)
 
 
-def test_create_graph_leaves_differentiable_grads():
-    x = Value(1.5)
-    y = x ** 3 + x.sin()
-    y.backward(create_graph=True)
+CREATE_GRAPH = [
+    # name            f                            x     seed  in no_grad  d/dx, a Value        d/dx of that              rel
+    ("x³ + sin x",    lambda x: x ** 3 + x.sin(),  1.5,  None, False,      3 * 1.5 ** 2 + math.cos(1.5), 6 * 1.5 - math.sin(1.5), 1e-15),
+    ("seed 2",        lambda x: x ** 3,            0.5,  2.0,  False,      2 * 3 * 0.5 ** 2,     2 * 6 * 0.5,              1e-9),
+    ("inside no_grad", lambda x: x ** 3,           3.0,  None, True,       27.0,                 18.0,                     0.0),
+]
+
+
+@pytest.mark.parametrize("name, f, x, seed, quiet, first, second, rel", CREATE_GRAPH, ids=[r[0] for r in CREATE_GRAPH])
+def test_create_graph_leaves_differentiable_grads(name, f, x, seed, quiet, first, second, rel):
+    x = Value(x)
+    y = f(x)
+    with no_grad() if quiet else contextlib.nullcontext():
+        y.backward(seed, create_graph=True)
     g = x.grad
-    assert isinstance(g, Value) and close(g.data, 3 * 1.5 ** 2 + math.cos(1.5), 1e-15)
+    assert isinstance(g, Value) and g.requires_grad and g._prev, g
+    assert close(g.data, first, rel, 0.0 if rel == 0.0 else 1e-12)
     x.grad = 0.0
     g.backward()
-    assert close(x.grad, 6 * 1.5 - math.sin(1.5), 1e-15)
+    assert close(x.grad, second, rel, 0.0 if rel == 0.0 else 1e-12)
 
 
-################ Calculus tools: bad input
+######## Calculus: bad input
 
 CALCULUS_ERRORS = [
     ("grad of a str",        lambda: grad(lambda x: "3.0")(1.0),                     TypeError,  ("grad", "'3.0'")),
@@ -1269,21 +2125,26 @@ CALCULUS_ERRORS = [
     ("hessian relu kink",    lambda: hessian(lambda x: x.relu() * x)(0.0),           ValueError, ("relu",)),
     ("hessian abs kink",     lambda: hessian(lambda x, y: abs(x - y))(1.0, 1.0),     ValueError, ("abs",)),
     ("jacobian mode",        lambda: jacobian(lambda x: x, mode="sideways"),         ValueError, ("mode", "sideways")),
+    ("hessian leaky kink",   lambda: hessian(lambda v: v.leaky_relu())(0.0),         ValueError,
+     "hessian: leaky_relu is not twice differentiable"),
+    ("central_difference of a list", lambda: ts.central_difference(lambda x: [1.0], 2.0), TypeError,
+     r"central_difference: f must return a single Value or number \(a scalar\), got \[1.0\]"),
+    ("central_difference 10 ** 400", lambda: ts.central_difference(lambda x: x * x, 10 ** 400), OverflowError,
+     ("central_difference", "1" + "0" * 400, "too large")),
+] + [
+    (f"central_difference arg={arg!r}", lambda arg=arg: ts.central_difference(lambda x, y: x * y, 1.0, 2.0, arg=arg),
+     IndexError, ("central_difference", f"arg={arg!r}", "2 argument"))
+    for arg in [-1, -2, 2, True, 0.0, "0"]
 ]
 
 
-@pytest.mark.parametrize("name, make, error, parts", CALCULUS_ERRORS, ids=[e[0] for e in CALCULUS_ERRORS])
-def test_calculus_bad_input(name, make, error, parts):
-    with pytest.raises(error, match=names(*parts)):
+@pytest.mark.parametrize("name, make, error, match", CALCULUS_ERRORS, ids=[e[0] for e in CALCULUS_ERRORS])
+def test_calculus_bad_input(name, make, error, match):
+    with raises(error, match):
         make()
 
 
-def test_a_function_returning_a_number_is_a_constant():
-    assert grad(lambda x: 3.0)(1.0) == 0.0                     # as jax.grad: a constant has slope 0
-    assert value_and_grad(lambda x, y: 2, (0, 1))(1.0, 2.0) == (2.0, (0.0, 0.0))
-
-
-################ Custom functions: ScalarFunction, the lectures' examples as on the slides
+######## ScalarFunction and Context: the lectures' examples as on the slides
 
 class TimesFive(ScalarFunction):
     @staticmethod
@@ -1400,7 +2261,218 @@ def test_custom_function_errors_name_the_class(name, make, error):
         make()
 
 
-################ Neural networks: MLP
+def test_custom_backward_may_return_none_for_an_input():
+    class Scale(ScalarFunction):
+        @staticmethod
+        def forward(ctx, x, k):
+            ctx.save_for_backward(k)
+            return x * k
+
+        @staticmethod
+        def backward(ctx, d_out):
+            return ctx.saved_values * d_out, None
+    x, k = Value(2.0), Value(3.0)
+    Scale.apply(x, k).backward()
+    assert (x.grad, k.grad) == (3.0, 0.0)
+
+
+class MulSaved(ScalarFunction):
+    """x·y, its backward reading the inputs back with PyTorch's ctx.saved_tensors."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, d_out):
+        x, y = ctx.saved_tensors
+        return y * d_out, x * d_out
+
+
+class ExpSaved(ScalarFunction):
+    """e^x, saving one value: saved_tensors is still a tuple, saved_values the value itself."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(math.exp(x))
+        return math.exp(x)
+
+    @staticmethod
+    def backward(ctx, d_out):
+        (e,) = ctx.saved_tensors
+        assert ctx.saved_values == e
+        return e * d_out
+
+
+def test_saved_tensors_is_always_a_tuple():
+    x, y = Value(2.0), Value(-3.0)
+    MulSaved.apply(x, y).backward()
+    assert (x.grad, y.grad) == (-3.0, 2.0)
+    ExpSaved.apply(x).backward()
+    assert close(x.grad, -3.0 + math.exp(2.0))
+    ctx = ts.Context()
+    assert ctx.saved_tensors == ()
+    ctx.save_for_backward(1.5)
+    assert ctx.saved_tensors == (1.5,) and ctx.saved_values == 1.5
+
+
+######## Drawing: draw_dot, the step-by-step replay, the text view
+
+def notes_example():
+    """Seed 001's f(x1, x2) = log(x1·x2·(x1+x2)) / (x1−x2)² at (2, 10), labelled."""
+    x1, x2 = Value(2.0, label="x1"), Value(10.0, label="x2")
+    f = (x1 * x2 * (x1 + x2)).log() / (x1 - x2) ** 2
+    f.label = "f"
+    return x1, x2, f
+
+
+def test_draw_dot_has_a_record_per_value_and_a_node_per_op():
+    graphviz = need("graphviz")
+    x1, x2, f = notes_example()
+    dot = ts.draw_dot(f)
+    assert isinstance(dot, graphviz.Digraph)
+    src = dot.source
+    nodes = all_nodes(f)
+    assert src.count("shape=record") == len(nodes)                      # one record per Value
+    assert src.count("shape=circle") == sum(1 for v in nodes if v._prev)  # one node per op
+    assert src.count("->") == sum(len(v._prev) + 1 for v in nodes if v._prev)
+    assert "rankdir=LR" in src
+    assert "dashed" in src                                    # the constant 2 of (x1 - x2) ** 2
+    assert src.count("#dbeafe") == 2                          # the two leaves that learn
+
+
+def test_draw_dot_edges_run_from_inputs_to_output():
+    need("graphviz")
+    a = Value(3.0, label="a")
+    out = a.exp()
+    lines = [l.strip() for l in ts.draw_dot(out).source.splitlines() if "->" in l]
+    assert lines == ["v0 -> v1op", "v1op -> v1"] or lines == ["v1op -> v1", "v0 -> v1op"]
+
+
+def test_draw_dot_renders_labels_values_and_gradients_to_svg():
+    need_dot()
+    x1, x2, f = notes_example()
+    f.backward()
+    svg = html.unescape(ts.draw_dot(f).pipe(format="svg").decode())   # dot writes - as &#45;
+    texts = re.findall(r">([^<>]+)</text>", svg)
+    for text in ["x1", "x2", "f", "data 2", "data 10", "log", "**",
+                 f"grad {x1.grad:.4g}", f"grad {x2.grad:.4g}", "grad 1"]:
+        assert text in texts, text
+    assert svg.count("<g id=\"node") == len(all_nodes(f)) + sum(1 for v in all_nodes(f) if v._prev)
+
+
+def test_draw_dot_is_the_same_every_run():
+    need("graphviz")
+    assert ts.draw_dot(notes_example()[2]).source == ts.draw_dot(notes_example()[2]).source
+
+
+def test_draw_dot_handles_ten_thousand_nodes_without_recursion():
+    need("graphviz")
+    limit = sys.getrecursionlimit()
+    out = Value(0.5, label="x")
+    for _ in range(4999):                                     # each step: a constant and a sum
+        out = out + 0.001
+    dot = ts.draw_dot(out)
+    assert dot.source.count("shape=record") == len(all_nodes(out)) == 9_999
+    assert sys.getrecursionlimit() == limit
+
+
+def test_draw_dot_refuses_a_graph_bigger_than_max_nodes():
+    need("graphviz")
+    out = Value(1.0)
+    for _ in range(60):
+        out = out + 1.0
+    with pytest.raises(ValueError, match=r"draw_dot: the graph has 121 Values, more than max_nodes=100"):
+        ts.draw_dot(out, max_nodes=100)
+
+
+def test_step_by_step_replays_backward_in_its_order():
+    need("graphviz")
+    x1, x2, f = notes_example()
+    order = ts.backward_steps(f)
+    assert order[0] is f and len(order) == sum(1 for v in all_nodes(f) if v._prev)
+    f.backward()
+    final, current = ts._grads_after(f, len(order))
+    for v in all_nodes(f):
+        if v.requires_grad:
+            assert math.isclose(final[v], v.grad, rel_tol=1e-12), v
+    for k in range(len(order) + 1):
+        grads, current = ts._grads_after(f, k)
+        assert current is (order[k - 1] if k else f)
+        assert set(grads) <= set(all_nodes(f))
+        src = ts.draw_dot(f, step=k).source
+        assert src.count("color=red") == 1
+    first, _ = ts._grads_after(f, 0)
+    assert first == {f: 1.0}                                  # only the seed before step 1
+    with pytest.raises(ValueError, match="step must be an int from 0 to 7"):
+        ts.draw_dot(f, step=len(order) + 1)
+
+
+def test_step_by_step_replay_follows_the_same_rule():
+    x, y = Value(1.5), Value(0.5)
+    out = x.tanh() * y + x * y
+    x.requires_grad = False
+    grads, _ = ts._grads_after(out, len(ts.backward_steps(out)))
+    assert x not in grads and close(grads[y], math.tanh(1.5) + 1.5)
+
+
+def test_graph_text_has_a_line_per_visit_with_op_data_and_grad():
+    x1, x2, f = notes_example()
+    f.backward()
+    text = ts.graph_text(f)
+    lines = text.splitlines()
+    assert lines[0].startswith("f = /(")
+    assert f"grad {x1.grad:.4g}" in text and f"data {f.data:.4g}" in text
+    assert any(l.startswith("  ") and "log" in l for l in lines)
+    assert "(shown above)" in text                            # x1 and x2 are reused
+    assert "constant" in text                                 # the exponent 2
+    stepped = ts.graph_text(f, step=1)
+    assert "<- step" in stepped and "grad —" in stepped
+
+
+def test_draw_dot_without_the_graphviz_package_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "graphviz", None)        # import graphviz now fails
+    with pytest.raises(ImportError, match=r'pip install "tinygrad_scalar\[viz\]"'):
+        ts.draw_dot(Value(1.0) * 2)
+
+
+def test_draw_dot_without_the_dot_program_shows_text_in_a_notebook(monkeypatch, tmp_path):
+    need("graphviz")
+    x1, x2, f = notes_example()
+    drawing = ts.draw_dot(f)
+    monkeypatch.setenv("PATH", str(tmp_path))                 # no dot anywhere
+    bundle = drawing._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"]
+    assert bundle["text/plain"].startswith(ts.graph_text(f))
+    assert "install" in bundle["text/plain"] and "graphviz" in bundle["text/plain"].lower()
+
+
+def test_draw_dot_with_dot_shows_svg_in_a_notebook():
+    need_dot()
+    bundle = ts.draw_dot(notes_example()[2])._repr_mimebundle_()
+    assert "<svg" in bundle["image/svg+xml"]
+
+
+######## Copying and pickling
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_pickle_keeps_numbers_grads_labels_and_flags(protocol):
+    x = Value(-2.0, label="x")
+    k = Value(3.0, requires_grad=False, label="k")
+    y = (x.leaky_relu(0.2) * k + Square.apply(x)).tanh()
+    y.backward()
+    x2, k2, y2 = pickle.loads(pickle.dumps([x, k, y], protocol=protocol))
+    assert (x2.data, x2.grad, x2.label, x2.requires_grad) == (-2.0, x.grad, "x", True)
+    assert (k2.data, k2.grad, k2.label, k2.requires_grad) == (3.0, 0.0, "k", False)
+    assert y2.data == y.data and y2.grad == y.grad
+
+
+################ Part III — training
+# Neural networks on the tools: models, optimizers, losses, their state, data, training.
+
+
+######## Module, Neuron, Layer, MLP
 
 def test_mlp_returns_a_value():
     model = MLP(2, [16, 16, 1], seed=0)
@@ -1440,28 +2512,6 @@ def test_mlp_activation(activation, act):
         assert close(model([x]).data, n2.w[0].data * hidden + n2.b.data, 1e-12, 1e-15)
 
 
-def test_mlp_rejects_unknown_activation():
-    with pytest.raises(ValueError, match="activation"):
-        MLP(2, [3, 1], activation="swish")
-
-
-@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
-def test_width_one_hidden_layer_trains(activation):
-    X, y = make_moons(20, 0.1, seed=0)
-    targets = [2.0 * t - 1 for t in y]
-    model = MLP(2, [1, 1], activation=activation, seed=1)
-    opt = SGD(model.parameters(), lr=0.05)
-
-    def loss():
-        return mse_loss([model(x) for x in X], targets)
-    first = loss().data
-    for _ in range(30):
-        opt.zero_grad()
-        loss().backward()
-        opt.step()
-    assert loss().data < first
-
-
 def test_same_seed_same_parameters():
     def params(seed):
         return [p.data for p in MLP(2, [5, 3, 1], seed=seed).parameters()]
@@ -1470,18 +2520,34 @@ def test_same_seed_same_parameters():
     assert params(random.Random(7)) == params(random.Random(7))
 
 
-@pytest.mark.parametrize("bad, error, parts", [
-    ([1.0, 2.0, 3.0],  ValueError, ("MLP", "3")),
-    ([1.0],            ValueError, ("MLP", "1")),
-    (["a", 1.0],       TypeError,  ("'a'",)),
-    ([None, 1.0],      TypeError,  ("None",)),
-])
-def test_mlp_bad_input(bad, error, parts):
-    with pytest.raises(error, match=names(*parts)):
-        MLP(2, [3, 1], seed=0)(bad)
+NN_ERRORS = [
+    # name                      make                                              error       the message names, or matches
+    ("input of 3 for 2",        lambda: MLP(2, [3, 1], seed=0)([1.0, 2.0, 3.0]),  ValueError, ("MLP", "3")),
+    ("input of 1 for 2",        lambda: MLP(2, [3, 1], seed=0)([1.0]),            ValueError, ("MLP", "1")),
+    ("input 'a'",               lambda: MLP(2, [3, 1], seed=0)(["a", 1.0]),       TypeError,  ("'a'",)),
+    ("input None",              lambda: MLP(2, [3, 1], seed=0)([None, 1.0]),      TypeError,  ("None",)),
+    ("activation 'swish'",      lambda: MLP(2, [3, 1], activation="swish"),       ValueError, ("MLP", "activation", "'swish'")),
+    ("nouts 3",                 lambda: MLP(2, 3),                                TypeError,
+     r"MLP: nouts must be a list of layer widths .* got 3"),
+    ("nonlin 'yes'",            lambda: ts.Neuron(2, nonlin="yes"),               TypeError,  ("Neuron", "nonlin", "'yes'")),
+    ("activation and nonlin",   lambda: ts.Layer(2, 2, "tanh", nonlin=True),      ValueError, ("Layer", "'tanh'", "nonlin")),
+    ("nonlin 1",                lambda: MLP(2, [2, 1], nonlin=1),                 TypeError,  ("MLP", "nonlin", "1")),
+    ("init 'xavier'",           lambda: MLP(2, [2, 1], init="xavier"),            ValueError, ("init", "'xavier'", "micrograd")),
+    ("Neuron nin 0",            lambda: ts.Neuron(0),                             ValueError, "nin must be a positive int"),
+    ("Layer nin 0",             lambda: ts.Layer(0, 2),                           ValueError, "nin must be a positive int"),
+    ("MLP nin 0",               lambda: MLP(0, [1]),                              ValueError, "nin must be a positive int"),
+    ("Neuron nin -1",           lambda: ts.Neuron(-1),                            ValueError, "nin must be a positive int"),
+    ("Neuron nin True",         lambda: ts.Neuron(True),                          ValueError, "nin must be a positive int"),
+]
 
 
-################ Optimizers: SGD and Adam against their formulas and torch.optim
+@pytest.mark.parametrize("name, make, error, match", NN_ERRORS, ids=[r[0] for r in NN_ERRORS])
+def test_neural_net_bad_arguments(name, make, error, match):
+    with raises(error, match):
+        make()
+
+
+######## Optimizers: SGD and Adam against their formulas and torch.optim
 
 P0 = [1.5, -0.7, 3.0]
 TARGET = [0.5, 0.25, -1.0]
@@ -1575,15 +2641,54 @@ def test_adam_matches_torch(betas, weight_decay):
         assert all(close(a, b, 1e-12, 1e-12) for a, b in zip(row, trow)), (got, want)
 
 
-@pytest.mark.parametrize("Optimizer", [SGD, Adam])
-def test_optimizer_bad_parameters(Optimizer):
-    with pytest.raises(ValueError, match=Optimizer.__name__):
-        Optimizer([], lr=0.1)
-    with pytest.raises(TypeError, match=names(Optimizer.__name__, "1", "'w'")):
-        Optimizer([Value(1.0), "w"], lr=0.1)
+def _rows_every_optimizer_has(Optimizer):
+    """Bad arguments of any optimizer: no parameters, a non-Value, a parameter twice, a bad learning rate."""
+    n = Optimizer.__name__
+
+    def listed_twice():
+        p, q = Value(1.0), Value(2.0)
+        return Optimizer([p, q, p], lr=0.1)
+
+    def a_models_listed_twice():
+        model = MLP(2, [2, 1], seed=0)
+        return Optimizer(model.parameters() + model.layers[0].parameters(), lr=0.1)
+    return [
+        (f"{n} no parameters",      lambda: Optimizer([], lr=0.1),                 ValueError, (n,)),
+        (f"{n} a str parameter",    lambda: Optimizer([Value(1.0), "w"], lr=0.1),  TypeError,  (n, "1", "'w'")),
+        (f"{n} a parameter twice",  listed_twice,                                  ValueError, (n, "parameter 2", "more than once")),
+        (f"{n} a model's twice",    a_models_listed_twice,                         ValueError, ("more than once",)),
+    ] + [
+        (f"{n} lr={lr!r}",          lambda lr=lr: Optimizer([Value(1.0)], lr=lr),  ValueError, (n, "lr", repr(lr)))
+        for lr in [True, False, INF, -INF, NAN, -0.5, "0.1", None, 1 + 1j]
+    ]
 
 
-################ Losses: values and gradients against hand-derived formulas and torch
+OPTIMIZER_ERRORS = [
+    # name                make                                                error       the message names (or matches)
+    ("SGD of a model",    lambda: SGD(MLP(2, [1], seed=0), lr=0.1),           TypeError,
+     r"SGD: got the model MLP\(2, \[1\]\); pass model.parameters\(\)"),
+    ("SGD of a number",   lambda: SGD(5, 0.1),                                TypeError,  r"SGD: expected a list of Values to optimize, got 5"),
+    ("SGD momentum 'a'",  lambda: SGD([Value(1.0)], 0.1, momentum="a"),       ValueError, r"SGD: momentum must be a number >= 0, got 'a'"),
+    ("Adam three betas",  lambda: Adam([Value(1.0)], betas=(0.9, 0.9, 0.9)),  ValueError, r"Adam: betas must be a pair .* \(0.9, 0.9, 0.9\)"),
+    ("Adam beta 1.5",     lambda: Adam([Value(1.0)], betas=(0.9, 1.5)),       ValueError, r"Adam: betas must be a number in \[0, 1\), got 1.5"),
+] + _rows_every_optimizer_has(SGD) + _rows_every_optimizer_has(Adam)
+
+
+@pytest.mark.parametrize("name, make, error, match", OPTIMIZER_ERRORS, ids=[r[0] for r in OPTIMIZER_ERRORS])
+def test_optimizer_bad_arguments(name, make, error, match):
+    with raises(error, match):
+        make()
+
+
+def test_sgd_accepts_lr_zero_and_then_changes_nothing():
+    p = Value(1.0)
+    p.grad = 5.0
+    opt = SGD([p], lr=0)
+    opt.step()
+    assert opt.lr == 0.0 and p.data == 1.0
+
+
+######## Losses: values and gradients against hand-derived formulas and torch
 
 def _sig(x):
     return 1 / (1 + math.exp(-x))
@@ -1708,25 +2813,62 @@ def test_losses_of_huge_logits_are_finite(name, loss, xs, targets, expected, gra
     assert all(math.isfinite(v.grad) and close(v.grad, g) for v, g in zip(vs, grads))
 
 
-@pytest.mark.parametrize("name, make", [
-    ("mse_loss",      lambda: mse_loss([Value(1.0)], ["a"])),
-    ("hinge_loss",    lambda: hinge_loss([Value(1.0)], [None])),
-    ("bce",           lambda: binary_cross_entropy_with_logits([Value(1.0)], ["a"])),
-    ("cross_entropy", lambda: cross_entropy([Value(1.0), Value(2.0)], "a")),
-    ("cross_entropy None", lambda: cross_entropy([Value(1.0), Value(2.0)], None)),
-])
-def test_loss_rejects_non_number_targets(name, make):
-    with pytest.raises(TypeError):
+def test_losses_give_inf_not_an_error_when_they_overflow():
+    assert mse_loss([Value(1.2e154)] * 2, [0.0, 0.0]).data == INF
+    neuron = ts.Neuron(2, activation="none", seed=0)
+    for w in neuron.w:
+        w.data = 1.0
+    assert neuron([1e308, 1e308]).data == INF                 # 1e308 + 1e308 + b, as floats give
+
+
+THREE = [Value(1.0), Value(2.0), Value(3.0)]
+LOSS_ERRORS = [
+    # name                       make                                                   error       the message names (or matches)
+    ("mse_loss target 'a'",      lambda: mse_loss([Value(1.0)], ["a"]),                 TypeError,  ("mse_loss", "'a'")),
+    ("mse_loss score 'a'",       lambda: mse_loss(["a"], [1.0]),                        TypeError,  r"mse_loss: .* got 'a'"),
+    ("mse_loss one target",      lambda: mse_loss([Value(1.0), Value(2.0)], 1.0),       TypeError,
+     r"mse_loss: expected predictions and targets as two lists"),
+    ("hinge_loss label None",    lambda: hinge_loss([Value(1.0)], [None]),              TypeError,  ("hinge_loss", "None")),
+    ("hinge_loss score 'a'",     lambda: hinge_loss(["a"], [1]),                        TypeError,  r"hinge_loss: .* got 'a'"),
+    ("bce target 'a'",           lambda: binary_cross_entropy_with_logits([Value(1.0)], ["a"]), TypeError,
+     ("binary_cross_entropy_with_logits", "'a'")),
+    ("cross_entropy target 'a'", lambda: cross_entropy([Value(1.0), Value(2.0)], "a"),  TypeError,  ("cross_entropy", "'a'")),
+    ("cross_entropy None",       lambda: cross_entropy([Value(1.0), Value(2.0)], None), TypeError,  ("cross_entropy", "None")),
+    ("cross_entropy 1.5",        lambda: cross_entropy([Value(1.0)], 1.5),              TypeError,
+     r"cross_entropy: target must be an int class index, got 1.5"),
+    ("cross_entropy class -1",   lambda: cross_entropy(THREE, -1),                      ValueError, ("cross_entropy", "-1", "[0, 3)")),
+    ("cross_entropy class 3",    lambda: cross_entropy(THREE, 3),                       ValueError, ("cross_entropy", "3")),
+    ("cross_entropy no list",    lambda: cross_entropy([[Value(1.0), Value(2.0)]], 0),  ValueError,
+     r"cross_entropy: 1 examples need a list of 1 class indices, got 0"),
+] + [
+    (f"hinge_loss label {y!r}", lambda y=y: hinge_loss([Value(0.3), Value(-0.2)], [1.0, y]), ValueError,
+     ("hinge_loss", repr(y), "-1 or +1")) for y in [0.0, 0.5, 2.0, -2.0]
+] + [
+    (f"hinge_loss first label {y!r}", lambda y=y: hinge_loss([Value(0.5)], [y]), ValueError,
+     ("hinge_loss", repr(y), "-1 or +1")) for y in [0, 0.5, 2]
+]
+
+
+@pytest.mark.parametrize("name, make, error, match", LOSS_ERRORS, ids=[r[0] for r in LOSS_ERRORS])
+def test_loss_bad_arguments(name, make, error, match):
+    with raises(error, match):
         make()
 
 
-@pytest.mark.parametrize("label", [0.0, 0.5, 2.0, -2.0])
-def test_hinge_labels_must_be_plus_or_minus_one(label):
-    with pytest.raises(ValueError, match=names("hinge_loss", repr(label))):
-        hinge_loss([Value(0.3), Value(-0.2)], [1.0, label])
+def test_hinge_loss_accepts_plain_number_scores_and_int_labels():
+    assert hinge_loss([0.5], [1]).data == 0.5
+    assert hinge_loss([Value(0.5)], [-1]).data == 1.5
 
 
-################ state_dict and load_state_dict
+def test_cross_entropy_accepts_any_integer_type():
+    class Index:                                              # numpy's integers look like this
+        def __index__(self):
+            return 1
+    logits = [Value(0.0), Value(math.log(3.0))]
+    assert math.isclose(cross_entropy(logits, Index()).data, -math.log(3.0 / 4.0))
+
+
+######## state_dict and load_state_dict
 
 def outputs(model, points=([0.5, -1.0], [2.0, 0.25], [-1.5, 1.5])):
     return [model(p).data for p in points]
@@ -1747,36 +2889,78 @@ def _truncate_last_bias(state):
     return {**state, last: state[last][:-1]}
 
 
-@pytest.mark.parametrize("name, make_state", [
-    ("wider layer",    lambda: MLP(2, [5, 1], seed=3).state_dict()),
-    ("extra layer",    lambda: MLP(2, [4, 4, 1], seed=3).state_dict()),
-    ("more inputs",    lambda: MLP(3, [4, 1], seed=3).state_dict()),
-    ("last bias cut",  lambda: _truncate_last_bias(MLP(2, [4, 2], seed=3).state_dict())),
-    ("missing key",    lambda: {k: v for k, v in MLP(2, [4, 1], seed=3).state_dict().items() if "bias" not in k}),
-    ("a list",         lambda: [p.data for p in MLP(2, [4, 1], seed=3).parameters()]),
-])
-def test_load_state_dict_wrong_shape_changes_nothing(name, make_state):
-    nouts = [4, 2] if name == "last bias cut" else [4, 1]
-    model = MLP(2, nouts, seed=0)
-    before = [p.data for p in model.parameters()]
-    with pytest.raises(ValueError):
-        model.load_state_dict(make_state())
-    assert [p.data for p in model.parameters()] == before
-
-
-def test_load_state_dict_bad_number_changes_nothing():
-    model = MLP(2, [3, 1], seed=0)
-    before = [p.data for p in model.parameters()]
-    state = model.state_dict()
-    state = {k: v for k, v in state.items()}
+def _string_in_the_last_entry(state):
     last = sorted(state)[-1]
     state[last] = "oops" if not isinstance(state[last], list) else state[last][:-1] + ["oops"]
-    with pytest.raises((TypeError, ValueError)):
-        model.load_state_dict(state)
+    return state
+
+
+def _bad_states():
+    """(name, nouts, bad, errors): bad(state) spoils a valid state dict of MLP(2, nouts) (it may edit it in place)."""
+    def at(key, *path):
+        def setter(value):
+            def edit(state):
+                target = state[key]
+                for i in path[:-1]:
+                    target = target[i]
+                if path:
+                    target[path[-1]] = value
+                else:
+                    state[key] = value
+                return state
+            return edit
+        return setter
+    any_error = (ValueError, TypeError, OverflowError)
+    last = at("layers.1.bias", 0)                    # the last entry: nothing may be set before it fails
+    rows = [(f"last entry {v!r}", [2, 1], last(v), any_error) for v in ["1.0", None, True, [1.0], {"a": 1.0}, 1j, 10 ** 400]]
+    rows += [(name, [2, 1], bad, any_error) for name, bad in [
+        ("missing key",         lambda s: {k: v for k, v in s.items() if k != "layers.1.bias"}),
+        ("extra key",           lambda s: {**s, "layers.2.bias": [0.0]}),
+        ("renamed key",         lambda s: {k.replace("1.bias", "1.biass"): v for k, v in s.items()}),
+        ("short row",           at("layers.1.weight", 0)([0.5])),
+        ("long row",            at("layers.1.weight", 0)([0.5, 0.5, 0.5])),
+        ("missing row",         at("layers.0.weight")([[0.1, 0.2]])),
+        ("number for a list",   at("layers.0.bias")(0.5)),
+        ("list for a number",   at("layers.0.weight", 1, 1)([0.5])),
+        ("string for a list",   at("layers.1.weight")("ab")),
+        ("not a dict",          lambda s: list(s.values())),
+    ]]
+    rows += [
+        ("wider layer",         [4, 1],  lambda s: MLP(2, [5, 1], seed=3).state_dict(),              ValueError),
+        ("extra layer",         [4, 1],  lambda s: MLP(2, [4, 4, 1], seed=3).state_dict(),           ValueError),
+        ("more inputs",         [4, 1],  lambda s: MLP(3, [4, 1], seed=3).state_dict(),              ValueError),
+        ("last bias cut",       [4, 2],  _truncate_last_bias,                                         ValueError),
+        ("no bias keys",        [4, 1],  lambda s: {k: v for k, v in s.items() if "bias" not in k},  ValueError),
+        ("a list of numbers",   [4, 1],  lambda s: [p.data for p in MLP(2, [4, 1], seed=3).parameters()], ValueError),
+        ("a string in a row",   [3, 1],  _string_in_the_last_entry,                                   (TypeError, ValueError)),
+    ]
+    return rows
+
+
+@pytest.mark.parametrize("name, nouts, bad, errors", _bad_states(), ids=[r[0] for r in _bad_states()])
+def test_failed_load_state_dict_changes_nothing(name, nouts, bad, errors):
+    model = MLP(2, nouts, seed=0)
+    good = MLP(2, nouts, seed=1).state_dict()
+    before = [p.data for p in model.parameters()]
+    with pytest.raises(errors, match="load_state_dict"):
+        model.load_state_dict(bad(json.loads(json.dumps(good))))
     assert [p.data for p in model.parameters()] == before
+    model.load_state_dict(good)                        # the good one still loads
+    assert [p.data for p in model.parameters()] == [p.data for p in MLP(2, nouts, seed=1).parameters()]
 
 
-################ Data: make_moons and make_linear
+def test_load_state_dict_ignores_key_order_and_accepts_any_real_number():
+    model, other = MLP(2, [2, 1], seed=0), MLP(2, [2, 1], seed=1)
+    state = other.state_dict()
+    reordered = {k: state[k] for k in reversed(list(state))}
+    model.load_state_dict(reordered)
+    assert model.state_dict() == state and list(model.state_dict()) == list(state)
+    neuron = ts.Neuron(2, seed=0)
+    neuron.load_state_dict({"bias": Fraction(1, 4), "weight": [1, 2.5]})
+    assert [p.data for p in neuron.parameters()] == [1.0, 2.5, 0.25]
+
+
+######## Data: make_moons and make_linear
 
 @pytest.mark.parametrize("n", [1, 2, 7, 100])
 def test_make_moons(n):
@@ -1804,17 +2988,15 @@ def test_make_linear():
     assert all(close(y, 2.0 * x - 1.0, 1e-12, 1e-12) for x, y in zip(xs0, ys0))
 
 
-################ Training
+def test_make_moons_refuses_two_sizes():
+    with raises(ValueError, ("make_moons", "50", "60")):
+        make_moons(50, n_samples=60)
+
+
+######## Training
 
 def accuracy(model, X, y):
     return sum((model(x).data > 0) == (t == 1) for x, t in zip(X, y)) / len(y)
-
-
-def test_train_moons_helper_reaches_full_accuracy():
-    model, reported = ts.train_moons(n=100, seed=1, progress=False)
-    X, y = make_moons(100, 0.1, seed=1)
-    assert accuracy(model, X, y) == 1.0
-    assert reported == 1.0
 
 
 def test_training_loop_reaches_full_accuracy():
@@ -1835,125 +3017,24 @@ def test_training_loop_reaches_full_accuracy():
     assert accuracy(model, X, y) == 1.0
 
 
-################ Habits from PyTorch: backward(gradient), item, is_leaf, requires_grad_, int, round, named_parameters
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_width_one_hidden_layer_trains(activation):
+    X, y = make_moons(20, 0.1, seed=0)
+    targets = [2.0 * t - 1 for t in y]
+    model = MLP(2, [1, 1], activation=activation, seed=1)
+    opt = SGD(model.parameters(), lr=0.05)
 
-@pytest.fixture
-def global_random():
-    """Let a test seed the random module, and put its state back after."""
-    state = random.getstate()
-    yield random
-    random.setstate(state)
-
-
-@pytest.mark.parametrize("gradient, scale", [(None, 1.0), (2.0, 2.0), (-3, -3.0), (Fraction(1, 2), 0.5), (0.0, 0.0)])
-@pytest.mark.parametrize("create_graph", [False, True])
-def test_backward_gradient_scales_the_seed(gradient, scale, create_graph):
-    x, y = Value(1.5), Value(-2.0)
-    out = x * x * y + y.exp()
-    out.backward(gradient, create_graph=create_graph)
-    assert close(float(x.grad), scale * 2 * 1.5 * -2.0) and close(float(y.grad), scale * (1.5 ** 2 + math.exp(-2.0)))
-    assert close(float(out.grad), scale)
+    def loss():
+        return mse_loss([model(x) for x in X], targets)
+    first = loss().data
+    for _ in range(30):
+        opt.zero_grad()
+        loss().backward()
+        opt.step()
+    assert loss().data < first
 
 
-@requires_torch
-@pytest.mark.parametrize("gradient", [2.0, -0.5])
-def test_backward_gradient_matches_torch(gradient):
-    x = Value(0.7)
-    (x.sin() * x).backward(gradient)
-    t = torch.tensor(0.7, dtype=torch.float64, requires_grad=True)
-    (t.sin() * t).backward(torch.tensor(gradient, dtype=torch.float64))
-    assert close(x.grad, t.grad.item())
-
-
-def test_backward_gradient_with_create_graph_differentiates_again():
-    x = Value(0.5)
-    (x ** 3).backward(2.0, create_graph=True)           # x.grad = 2·3x², a Value
-    assert isinstance(x.grad, Value) and close(x.grad.data, 1.5)
-    assert grad(lambda a: (a ** 3).sin())(0.5) == derivative(lambda a: (a ** 3).sin())(0.5)
-
-
-@pytest.mark.parametrize("args, kwargs, parts", [
-    ((True,),       {},  ("backward", "True", "create_graph=True")),   # 0.1.0's spelling of create_graph
-    ((1.0, True),   {},  ("positional",)),                             # create_graph is keyword-only
-    (("2",),        {},  ("backward", "'2'")),
-    ((None,),       {"gradient": 1.0}, ("gradient",)),
-])
-def test_backward_bad_gradient_raises_type_error(args, kwargs, parts):
-    x = Value(2.0)
-    with pytest.raises(TypeError, match=names(*parts)):
-        (x * x).backward(*args, **kwargs)
-
-
-def test_item_is_the_float():
-    x = Value(3)
-    assert type(x.item()) is float and x.item() == 3.0
-    assert (x * 2).item() == 6.0
-
-
-def _is_leaf_cases(N):
-    """(name, tensor-or-Value) pairs built the same way in this library (N = ts) and in torch."""
-    leaf, const = N.tensor(2.0, requires_grad=True), N.tensor(3.0, requires_grad=False)
-    with N.no_grad():
-        made_in_no_grad = leaf * leaf
-    return [("leaf", leaf), ("constant", const), ("op result", leaf * const), ("op on constants", const * const),
-            ("made under no_grad", made_in_no_grad), ("detached", (leaf * leaf).detach())]
-
-
-LIB = SimpleNamespace(tensor=lambda x, requires_grad: Value(x, requires_grad=requires_grad), no_grad=no_grad)
-IS_LEAF = {"leaf": True, "constant": True, "op result": False, "op on constants": True,
-           "made under no_grad": True, "detached": True}
-
-
-def test_is_leaf_as_in_pytorch():
-    for name, v in _is_leaf_cases(LIB):
-        assert v.is_leaf is IS_LEAF[name], name
-    with pytest.raises(AttributeError):
-        Value(1.0).is_leaf = False                     # a property, as in PyTorch
-
-
-@requires_torch
-def test_is_leaf_matches_torch():
-    T = SimpleNamespace(tensor=lambda x, requires_grad: torch.tensor(x, dtype=torch.float64, requires_grad=requires_grad),
-                        no_grad=torch.no_grad)
-    assert {n: t.is_leaf for n, t in _is_leaf_cases(T)} == IS_LEAF
-
-
-def test_requires_grad_in_place_returns_the_value():
-    x = Value(2.0, requires_grad=False)
-    assert x.requires_grad_() is x and x.requires_grad
-    y = x * x
-    assert y.requires_grad and not y.is_leaf
-    y.backward()
-    assert x.grad == 4.0
-    assert x.requires_grad_(False) is x and not x.requires_grad
-    assert (x * x).is_leaf and not (x * x).requires_grad  # a constant now: no graph recorded
-    assert y.requires_grad_(True) is y                    # a non-leaf already requires grad: allowed
-
-
-def test_requires_grad_false_on_a_non_leaf_raises():
-    x = Value(2.0)
-    y = x * x
-    with pytest.raises(RuntimeError, match=names("requires_grad_", "leaf", "detach")):
-        y.requires_grad_(False)
-    assert y.requires_grad
-    if torch is not None:                                 # PyTorch refuses it too
-        t = torch.tensor(2.0, requires_grad=True)
-        with pytest.raises(RuntimeError):
-            (t * t).requires_grad_(False)
-
-
-@pytest.mark.parametrize("x", [2.7, -2.7, 2.5, 3.5, -0.4, 1234.5678, 1e20, 0.0])
-def test_int_and_round_as_for_the_float(x):
-    v = Value(x) * 1.0                                    # an op's result too, not only a leaf
-    for got, expected in [(int(v), int(x)), (round(v), round(x)), (round(v, 2), round(x, 2)), (round(v, -1), round(x, -1))]:
-        assert type(got) is type(expected) and got == expected
-
-
-@pytest.mark.parametrize("x, error", [(NAN, ValueError), (INF, OverflowError)])
-def test_int_of_nan_and_inf_raise_as_for_the_float(x, error):
-    with pytest.raises(error):
-        int(Value(x))
-
+######## Habits from micrograd and PyTorch: named_parameters, nonlin=, its init, random.seed(), its demo
 
 def _at(state, name):
     """Follow a named_parameters name such as "layers.0.weight[3][1]" into a state_dict."""
@@ -1993,49 +3074,6 @@ def test_named_parameters_are_named_as_in_state_dict(make, some_names):
     assert p.data == 42.0
 
 
-class MulSaved(ScalarFunction):
-    """x·y, its backward reading the inputs back with PyTorch's ctx.saved_tensors."""
-
-    @staticmethod
-    def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
-        return x * y
-
-    @staticmethod
-    def backward(ctx, d_out):
-        x, y = ctx.saved_tensors
-        return y * d_out, x * d_out
-
-
-class ExpSaved(ScalarFunction):
-    """e^x, saving one value: saved_tensors is still a tuple, saved_values the value itself."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(math.exp(x))
-        return math.exp(x)
-
-    @staticmethod
-    def backward(ctx, d_out):
-        (e,) = ctx.saved_tensors
-        assert ctx.saved_values == e
-        return e * d_out
-
-
-def test_saved_tensors_is_always_a_tuple():
-    x, y = Value(2.0), Value(-3.0)
-    MulSaved.apply(x, y).backward()
-    assert (x.grad, y.grad) == (-3.0, 2.0)
-    ExpSaved.apply(x).backward()
-    assert close(x.grad, -3.0 + math.exp(2.0))
-    ctx = ts.Context()
-    assert ctx.saved_tensors == ()
-    ctx.save_for_backward(1.5)
-    assert ctx.saved_tensors == (1.5,) and ctx.saved_values == 1.5
-
-
-################ Habits from micrograd: nonlin=, its init, random.seed(), and its demo run unchanged
-
 @pytest.mark.parametrize("make, activations", [
     (lambda: ts.Neuron(3, nonlin=False, seed=0),           ["none"]),
     (lambda: ts.Neuron(3, nonlin=True, seed=0),            ["relu"]),
@@ -2056,18 +3094,6 @@ def test_nonlin_is_micrograds_activation_switch(make, activations):
         assert close(n(x).data, max(z, 0.0) if n.nonlin else z, 1e-12, 1e-15)
 
 
-@pytest.mark.parametrize("make, error, parts", [
-    (lambda: ts.Neuron(2, nonlin="yes"),                 TypeError,  ("Neuron", "nonlin", "'yes'")),
-    (lambda: ts.Layer(2, 2, "tanh", nonlin=True),        ValueError, ("Layer", "'tanh'", "nonlin")),
-    (lambda: MLP(2, [2, 1], nonlin=1),                   TypeError,  ("MLP", "nonlin", "1")),
-    (lambda: MLP(2, [2, 1], init="xavier"),              ValueError, ("init", "'xavier'", "micrograd")),
-    (lambda: make_moons(50, n_samples=60),               ValueError, ("make_moons", "50", "60")),
-])
-def test_micrograd_keywords_bad_arguments(make, error, parts):
-    with pytest.raises(error, match=names(*parts)):
-        make()
-
-
 def test_micrograd_init_draws_as_micrograd_does(global_random):
     """micrograd's Neuron: w from random.uniform(-1, 1), one per input, bias 0, neurons and layers in order."""
     random.seed(1337)
@@ -2080,8 +3106,8 @@ def test_micrograd_init_draws_as_micrograd_does(global_random):
     assert [p.data for p in model.parameters()] == expected
 
 
-def test_pytorch_init_is_the_default():
-    model = MLP(4, [9, 1], seed=2)
+def test_pytorch_init_is_nn_linears():
+    model = MLP(4, [9, 1], seed=2, init="pytorch")
     for layer, nin in zip(model.layers, (4, 9)):
         ps = [p.data for n in layer.neurons for p in n.parameters()]
         assert all(abs(p) <= 1 / math.sqrt(nin) for p in ps)
@@ -2183,380 +3209,11 @@ def test_micrograds_demo_runs_unchanged_and_reaches_full_accuracy(capsys, global
     assert float(steps[-1].split()[3].rstrip(",")) < float(steps[0].split()[3].rstrip(","))
 
 
-################ Where it runs: a notebook cell, progress, ASCII terminals, the command line, packaging
+################ Appendix — jit and the main job
+# jit against the engine, and the job python3 tinygrad_scalar.py runs.
 
-SOURCE = Path(ts.__file__)
 
-
-@pytest.mark.parametrize("namespace, argv", [
-    ({"__name__": "__main__", "get_ipython": lambda: None}, ["/env/ipykernel_launcher.py", "-f", "/run/kernel.json"]),
-    ({"__name__": "__main__", "__file__": str(SOURCE)},      ["/env/ipykernel_launcher.py", "-f", "/run/kernel.json"]),
-    ({"__name__": "__main__"},                               [""]),                       # the python REPL
-    ({"__name__": "__main__"},                               [str(SOURCE)]),              # exec(open(file).read())
-], ids=["jupyter cell", "cell with a __file__", "REPL", "exec without __file__"])
-def test_pasted_source_defines_everything_and_trains_nothing(namespace, argv, monkeypatch, capsys):
-    monkeypatch.setattr(sys, "argv", argv)
-    exec(compile(SOURCE.read_text(encoding="utf-8"), "<cell>", "exec"), namespace)
-    assert capsys.readouterr().out == ""
-    assert all(name in namespace for name in ts.__all__ + ["main", "train_moons"])
-    x = namespace["Value"](2.0)
-    (x * x).backward()
-    assert x.grad == 4.0
-
-
-def test_source_run_as_the_program_runs_the_demo(monkeypatch, capsys):
-    """The same exec with this file as sys.argv[0] and __file__, as python tinygrad_scalar.py does it."""
-    monkeypatch.setattr(sys, "argv", [str(SOURCE), "--steps", "0"])
-    exec(compile(SOURCE.read_text(encoding="utf-8"), str(SOURCE), "exec"),
-         {"__name__": "__main__", "__file__": str(SOURCE)})
-    assert "training accuracy" in capsys.readouterr().out
-
-
-def test_pasted_into_a_real_kernel_cell_trains_nothing():
-    nbformat = need("nbformat")
-    nbclient = need("nbclient")
-    need("ipykernel")
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(SOURCE.read_text(encoding="utf-8")),
-                nbformat.v4.new_code_cell("x = Value(2.0)\n(x * x).backward()\nprint('grad', x.grad)")]
-    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
-    assert nb.cells[0].outputs == []
-    assert [o.get("text") for o in nb.cells[1].outputs] == ["grad 4.0\n"]
-
-
-def run_program(*args, env=None, module=False):
-    """Run this file as a program in a subprocess; return the CompletedProcess (bytes out)."""
-    target = ["-m", "tinygrad_scalar"] if module else [str(SOURCE)]
-    return subprocess.run([sys.executable, *target, *args], cwd=SOURCE.parent, capture_output=True, timeout=300,
-                          env={**os.environ, **(env or {})})
-
-
-@pytest.mark.parametrize("module", [False, True], ids=["python file", "python -m"])
-def test_main_runs_on_an_ascii_only_terminal_and_piped_prints_few_lines(module):
-    result = run_program("--steps", "30", env={"PYTHONIOENCODING": "ascii"}, module=module)
-    assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
-    out = result.stdout.decode("ascii")                  # raises if anything is not ASCII
-    assert "df/dx1" in out and "training accuracy" in out
-    steps = [line for line in out.splitlines() if line.startswith("step ")]
-    assert "\r" not in out and 3 <= len(steps) <= 12 and steps[-1].startswith("step ")
-
-
-@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
-def test_main_on_a_real_terminal_redraws_one_line():
-    leader, follower = os.openpty()
-    try:
-        proc = subprocess.Popen([sys.executable, str(SOURCE), "--steps", "5"], cwd=SOURCE.parent,
-                                stdout=follower, stderr=subprocess.PIPE)
-        os.close(follower)
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:                              # Linux: EIO once the program has closed it
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        assert proc.wait(timeout=300) == 0, proc.stderr.read()
-        proc.stderr.close()
-    finally:
-        os.close(leader)
-    out = b"".join(chunks).decode().replace("\r\n", "\n")   # the terminal turns each \n into \r\n
-    bar = out[out.index("\rstep "):out.index("training accuracy")]
-    assert bar.count("\rstep ") >= 2 and bar.count("\n") == 1 and bar.endswith("\n")   # one line, redrawn
-
-
-def test_help_says_what_the_main_job_does():
-    result = run_program("--help", module=True)
-    out = result.stdout.decode()
-    assert result.returncode == 0
-    for part in ("central difference", "MLP(2, [16, 16, 1])", "two-moons", "--steps N"):
-        assert part in out, part
-
-
-@pytest.mark.parametrize("args", [("--steps", "-1"), ("--steps", "many"), ("--stepz", "3")])
-def test_bad_command_line_exits_with_a_usage_message(args):
-    result = run_program(*args, module=True)
-    assert result.returncode == 2 and b"--steps" in result.stderr
-
-
-class FakeStdout(io.StringIO):
-    """A stdout that says it is, or is not, a terminal."""
-
-    def __init__(self, tty):
-        super().__init__()
-        self.tty = tty
-
-    def isatty(self):
-        return self.tty
-
-
-@pytest.fixture
-def no_tqdm(monkeypatch):
-    monkeypatch.setitem(sys.modules, "tqdm", None)     # import tqdm.auto raises ImportError
-    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
-
-
-def test_progress_on_a_terminal_is_one_line_redrawn(monkeypatch, no_tqdm):
-    out = FakeStdout(tty=True)
-    monkeypatch.setattr(sys, "stdout", out)
-    result = ts.train_moons(steps=25, n=20, seed=1)
-    text = out.getvalue()
-    assert text.count("\n") == 1 and text.endswith("\n")
-    assert text.count("\r") == len(result.losses) and f"step {len(result.losses) - 1:2d}/25" in text
-
-
-def test_progress_piped_is_a_few_plain_lines(monkeypatch, no_tqdm):
-    out = FakeStdout(tty=False)
-    monkeypatch.setattr(sys, "stdout", out)
-    result = ts.train_moons(steps=100, n=30, seed=2)
-    lines = out.getvalue().splitlines()
-    assert "\r" not in out.getvalue() and 2 <= len(lines) <= 12
-    last = len(result.losses) - 1
-    assert lines[0].startswith("step   0/100") and lines[-1].startswith(f"step {last:3d}/100")
-
-
-def test_progress_off_prints_nothing(monkeypatch, no_tqdm):
-    out = FakeStdout(tty=True)
-    monkeypatch.setattr(sys, "stdout", out)
-    ts.train_moons(steps=5, n=10, seed=1, progress=False)
-    assert out.getvalue() == ""
-
-
-def test_progress_uses_tqdm_auto_when_installed(monkeypatch):
-    bars = []
-
-    class FakeTqdm:
-        def __init__(self, total, **kwargs):
-            self.total, self.n, self.closed, self.postfix = total, 0, False, {}
-            bars.append(self)
-
-        def update(self, n):
-            self.n += n
-
-        def set_postfix(self, refresh=True, **kwargs):
-            self.postfix = kwargs
-
-        def close(self):
-            self.closed = True
-    monkeypatch.setitem(sys.modules, "tqdm", SimpleNamespace())
-    monkeypatch.setitem(sys.modules, "tqdm.auto", SimpleNamespace(tqdm=FakeTqdm))
-    result = ts.train_moons(steps=12, n=10, seed=1)
-    (bar,) = bars
-    assert bar.total == 12 and bar.n == len(result.losses) - 1 and bar.closed
-    assert bar.postfix["accuracy"] == f"{result.accuracy:.0%}"
-    bars.clear()
-    ts.train_moons(steps=3, n=10, seed=1, progress=False)
-    assert bars == []
-
-
-def test_train_moons_returns_per_step_loss_and_accuracy():
-    result = ts.train_moons(steps=40, n=30, seed=4, progress=False)
-    model, accuracy = result                            # unpacks as in 0.1.0
-    assert result.model is model and result.accuracy == accuracy
-    assert len(result.losses) == len(result.accuracies) and 1 <= len(result.losses) <= 41
-    assert result.accuracies[-1] == accuracy and all(type(x) is float for x in result.losses)
-    X, y = make_moons(30, 0.1, seed=4)                 # the last loss is the returned model's
-    labels = [2 * t - 1 for t in y]
-    scores = [model(x) for x in X]
-    loss = hinge_loss(scores, labels) + 1e-4 * vsum(p * p for p in model.parameters())
-    assert close(result.losses[-1], loss.data, 1e-12)
-    assert accuracy == sum((s.data > 0) == (t > 0) for s, t in zip(scores, labels)) / 30
-    assert result.losses[-1] < result.losses[0]
-
-
-@pytest.mark.parametrize("steps", [-1, 2.5, True, "10"])
-def test_train_moons_rejects_bad_steps(steps):
-    with pytest.raises(ValueError, match=names("train_moons", "steps", repr(steps))):
-        ts.train_moons(steps=steps, progress=False)
-
-
-def read_pyproject():
-    tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from Python 3.11")
-    return tomllib.loads((SOURCE.parent / "pyproject.toml").read_text(encoding="utf-8"))
-
-
-def test_pyproject_license_classifiers_and_extras():
-    project = read_pyproject()["project"]
-    assert project["license"] == "MIT" and project["license-files"] == ["LICENSE"]
-    assert not [c for c in project["classifiers"] if c.startswith("License ::")]   # SPDX replaces them
-    versions = {c.rsplit(" ", 1)[1] for c in project["classifiers"] if re.fullmatch(r".*:: 3\.\d+", c)}
-    assert versions == {"3.9", "3.10", "3.11", "3.12", "3.13"}
-    notebook = {re.split(r"[<>=]", r)[0] for r in project["optional-dependencies"]["notebook"]}
-    assert {"graphviz", "matplotlib", "ipykernel", "notebook"} <= notebook
-    requires = read_pyproject()["build-system"]["requires"]
-    assert any(re.fullmatch(r"setuptools>=(7[7-9]|[89]\d|\d{3,})(\.\d+)*", r) for r in requires)
-
-
-def test_changelog_has_the_version_policy_and_this_version():
-    text = (SOURCE.parent / "CHANGELOG.md").read_text(encoding="utf-8")
-    assert "## Version policy" in text and "MAJOR" in text and "PATCH" in text
-    headings = re.findall(r"^## (\d+\.\d+\.\d+)", text, flags=re.M)
-    assert headings[0] == ts.__version__ and "0.1.0" in headings
-    assert ts.__version__ == "0.2.0"
-
-
-################ Edge cases from review: transforms under no_grad, sums with inf, arguments of nn and losses
-
-def test_transforms_record_their_own_graph_inside_no_grad():
-    cube = lambda x: x * x * x
-    with no_grad():
-        assert derivative(cube)(2.0) == 12.0
-        assert hessian(cube)(2.0) == [[12.0]]
-        assert jvp(cube, (2.0,), (1.0,)) == (8.0, 12.0)
-        assert jacobian(cube, mode="rev")(2.0) == jacobian(cube, mode="fwd")(2.0) == [[12.0]]
-        assert gradcheck(cube, 2.0) is True
-        assert (Value(2.0) * 3)._prev == ()                   # and no_grad still holds outside them
-
-
-def test_enable_grad_inside_no_grad_and_bare_decorator():
-    x = Value(2.0)
-    with no_grad():
-        with ts.enable_grad():
-            assert (x * x)._prev == (x, x)
-        assert (x * x)._prev == ()
-
-    @no_grad
-    def square(v):
-        return v * v
-    assert square(x)._prev == () and square(x).data == 4.0 and square.__name__ == "square"
-
-
-def test_a_no_grad_object_shared_by_threads_restores_each_thread():
-    block, inside, leave = no_grad(), threading.Event(), threading.Event()
-    seen = {}
-
-    def other():
-        with block:
-            inside.set()
-            leave.wait(5)
-        seen["other"] = (Value(1.0) * Value(2.0))._prev != ()
-
-    t = threading.Thread(target=other)
-    with block:
-        t.start()
-        inside.wait(5)
-    leave.set()
-    t.join(5)
-    assert seen["other"] is True                              # the other thread records again
-    assert (Value(1.0) * Value(2.0))._prev != ()              # and so does this one
-
-
-@pytest.mark.parametrize("values, expected", [
-    ([INF, -INF], NAN), ([INF, 1.0], INF), ([1e308, 1e308], INF), ([NAN, 1.0], NAN),
-])
-def test_fused_sums_add_like_plus(values, expected):
-    total = vsum([Value(v) for v in values])
-    plain = values[0] + values[1]
-    assert math.isnan(total.data) if math.isnan(expected) else total.data == expected == plain
-    assert math.isnan(dot([Value(1.0), Value(1.0)], [Value(v) for v in values]).data) == math.isnan(plain)
-
-
-def test_losses_give_inf_not_an_error_when_they_overflow():
-    assert mse_loss([Value(1.2e154)] * 2, [0.0, 0.0]).data == INF
-    neuron = ts.Neuron(2, activation="none", seed=0)
-    for w in neuron.w:
-        w.data = 1.0
-    assert neuron([1e308, 1e308]).data == INF                 # 1e308 + 1e308 + b, as floats give
-
-
-def test_logsumexp_of_nan_is_nan_in_any_order():
-    assert math.isnan(logsumexp([Value(INF), Value(NAN)]).data)
-    assert math.isnan(logsumexp([Value(NAN), Value(INF)]).data)
-
-
-def test_forward_and_reverse_jacobians_agree_at_an_infinite_slope():
-    f = lambda a, b: a.sqrt() + b
-    assert jacobian(f, mode="fwd")(0.0, 1.0) == jacobian(f, mode="rev")(0.0, 1.0) == [[INF, 1.0]]
-    assert jvp(lambda x: x + x, (1.0,), (1e308,)) == (2.0, INF)
-
-
-def test_pow_slope_beyond_the_floats_is_infinite():
-    x = Value(1e-5)
-    (x ** -61.0).backward()
-    assert x.grad == -INF
-    y = Value(-1.0)
-    (1e-300 ** y).backward()                                  # the constant base's slope is not needed
-    assert math.isclose(y.grad, (1e-300 ** -1.0) * math.log(1e-300))   # dz/dy = z ln x
-
-
-def test_leaky_relu_is_exact_and_has_the_slope_at_zero():
-    for x in (0.021, 3.7, 1e-300, 123456.789):
-        assert Value(x).leaky_relu().data == x
-    assert Value(-2.0).leaky_relu(0.1).data == -0.2
-    x = Value(0.0)
-    x.leaky_relu(0.2).backward()
-    assert x.grad == 0.2
-    with pytest.raises(ValueError, match="hessian: leaky_relu is not twice differentiable"):
-        hessian(lambda v: v.leaky_relu())(0.0)
-
-
-def test_central_difference_names_a_non_number_result():
-    with pytest.raises(TypeError, match=r"central_difference: f must return a single Value or number \(a scalar\), got \[1.0\]"):
-        ts.central_difference(lambda x: [1.0], 2.0)
-    assert ts.central_difference(lambda x: float(x) ** 2, 3.0) == pytest.approx(6.0, abs=1e-6)   # plain floats work
-
-
-def test_grad_stays_in_floats_when_only_an_undifferentiated_argument_is_a_value():
-    assert grad(lambda x, y: x * y)(2.0, Value(3.0)) == 3.0
-
-
-def test_custom_backward_may_return_none_for_an_input():
-    class Scale(ScalarFunction):
-        @staticmethod
-        def forward(ctx, x, k):
-            ctx.save_for_backward(k)
-            return x * k
-
-        @staticmethod
-        def backward(ctx, d_out):
-            return ctx.saved_values * d_out, None
-    x, k = Value(2.0), Value(3.0)
-    Scale.apply(x, k).backward()
-    assert (x.grad, k.grad) == (3.0, 0.0)
-
-
-@pytest.mark.parametrize("make, error, message", [
-    (lambda: SGD(MLP(2, [1], seed=0), lr=0.1), TypeError, r"SGD: got the model MLP\(2, \[1\]\); pass model.parameters\(\)"),
-    (lambda: Adam([Value(1.0)], betas=(0.9, 0.9, 0.9)), ValueError, r"Adam: betas must be a pair .* \(0.9, 0.9, 0.9\)"),
-    (lambda: Adam([Value(1.0)], betas=(0.9, 1.5)), ValueError, r"Adam: betas must be a number in \[0, 1\), got 1.5"),
-    (lambda: SGD([Value(1.0)], 0.1, momentum="a"), ValueError, r"SGD: momentum must be a number >= 0, got 'a'"),
-    (lambda: SGD(5, 0.1), TypeError, r"SGD: expected a list of Values to optimize, got 5"),
-    (lambda: MLP(2, 3), TypeError, r"MLP: nouts must be a list of layer widths .* got 3"),
-    (lambda: hinge_loss(["a"], [1]), TypeError, r"hinge_loss: .* got 'a'"),
-    (lambda: mse_loss(["a"], [1.0]), TypeError, r"mse_loss: .* got 'a'"),
-    (lambda: mse_loss([Value(1.0), Value(2.0)], 1.0), TypeError, r"mse_loss: expected predictions and targets as two lists"),
-    (lambda: cross_entropy([[Value(1.0), Value(2.0)]], 0), ValueError, r"cross_entropy: 1 examples need a list of 1 class indices, got 0"),
-    (lambda: cross_entropy([Value(1.0)], 1.5), TypeError, r"cross_entropy: target must be an int class index, got 1.5"),
-    (lambda: Value(10 ** 400), OverflowError, r"Value: 1000.* is too large for a float"),
-    (lambda: Value(1.0) + 10 ** 400, OverflowError, r"\+: 1000.* is too large for a float"),
-])
-def test_more_bad_arguments_name_what_was_expected(make, error, message):
-    with pytest.raises(error, match=message):
-        make()
-
-
-def test_hinge_loss_accepts_plain_number_scores():
-    assert hinge_loss([0.5], [1]).data == 0.5
-
-
-def test_cross_entropy_accepts_any_integer_type():
-    class Index:                                              # numpy's integers look like this
-        def __index__(self):
-            return 1
-    logits = [Value(0.0), Value(math.log(3.0))]
-    assert math.isclose(cross_entropy(logits, Index()).data, -math.log(3.0 / 4.0))
-
-
-def test_qualified_names_of_the_generated_operators():
-    assert Value.__add__.__qualname__ == "Value.__add__" and Value.__rpow__.__qualname__ == "Value.__rpow__"
-    with pytest.raises(TypeError, match=r"takes 2 positional arguments"):   # the wording is Python's own
-        pow(Value(2.0), 2, 3)
-
-
-
-
-################ jit: the generated code against the engine, guards, safety, limits
+######## jit: the generated code against the engine, guards, safety, limits
 # The oracle for jit is the engine itself: the generated code must give exactly
 # the numbers (and the errors) that value_and_grad gives, at many points per trace.
 
@@ -2575,6 +3232,13 @@ def same(a, b):
     if isinstance(a, (tuple, list)) and type(a) is type(b):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
     return type(a) is type(b) and a == b
+
+
+def jit_idle():
+    """Whether this thread records graph and has no jit trace open (no_grad refuses to open inside one)."""
+    with no_grad():
+        pass
+    return (Value(1.0) * 2).requires_grad
 
 
 JIT_UNARY = [
@@ -2668,17 +3332,9 @@ def f_plain(f):
     return lambda *xs: f(*map(Value, xs)).data
 
 
-def test_jit_random_programs_cover_every_op():
-    seen = set()
-    for seed in range(40):
-        f = random_program(seed)
-        seen |= {v._op for v in ts._all_nodes([f(Value(0.5), Value(1.5), Value(2.5))])}
-    assert {"Square", "Mul"} | set(ts._FORWARD) | set(ts._INLINE) - {"input"} <= seen | {"input"}
-
-
 def test_jit_grad_forms_and_shapes():
     def f(x, y):
-        return x * y.exp() + x ** 3
+        return as_value(x) * as_value(y).exp() + as_value(x) ** 3
     for argnums in (0, 1, (0,), (1, 0), (0, 1, 0), -1):
         for point in ([1.5, -0.5], [0.0, 2.0], [-2.0, 0.25]):
             assert same(jit(value_and_grad(f, argnums))(*point), value_and_grad(f, argnums)(*point))
@@ -2691,9 +3347,9 @@ def test_jit_grad_forms_and_shapes():
     assert same(jit(value_and_grad(lambda x: Value(3.0, requires_grad=False) * 1))(4.0), (3.0, 0.0))
 
 
-def test_jit_takes_ints_and_fractions_and_runs_inside_grad():
+def test_jit_takes_fractions_and_runs_inside_grad():
     jf = jit(lambda x, y: x * y + x.exp())
-    assert same(jf(2, Fraction(1, 2)), 2 * 0.5 + math.exp(2))
+    assert same(jf(2.0, Fraction(1, 2)), 2 * 0.5 + math.exp(2))     # the Fraction reaches f as it is
     assert same(grad(jf, (0, 1))(1.0, 2.0), grad(lambda x, y: x * y + x.exp(), (0, 1))(1.0, 2.0))   # on Values
     assert jf.traces and jf(2.0, 3.0) == 6.0 + math.exp(2.0)
 
@@ -2767,24 +3423,21 @@ def test_jit_keeps_a_bounded_number_of_traces_and_stays_right():
 def test_jit_one_trace_per_number_of_arguments():
     jf = jit(lambda *xs: vsum(xs) * xs[0])
     assert same(jf(1.0, 2.0), 3.0) and same(jf(1.0, 2.0, 3.0), 6.0) and same(jf(2.0, 2.0), 8.0)
-    assert sorted(t.arity for t in jf.traces) == [2, 3]
+    assert len(jf.traces) == 2                         # one for two arguments, one for three
 
 
-CONSTANTS = [1.0, -0.0, 0.0, math.inf, -math.inf, 0.1, -2.5, 5e-324, 1.7976931348623157e308, 1 / 3, -1e-310, 2.0 ** 60]
+CONSTANTS = [1.0, -0.0, 0.0, math.inf, -math.inf, math.nan, 0.1, -2.5, 5e-324, 1.7976931348623157e308, 1 / 3, -1e-310,
+             2.0 ** 60]
 
 
 @pytest.mark.parametrize("c", CONSTANTS, ids=repr)
 def test_jit_writes_constants_that_read_back_exactly(c):
-    written = ts._literal(c)
-    assert same(eval(written, {"__builtins__": {}, "inf": math.inf, "nan": math.nan}), c)
     f = lambda x: x * c + c
     assert same(outcome(jit(f), 1.5), outcome(f_plain(f), 1.5))
     assert same(outcome(jit(grad(lambda x: x * c)), 1.5), outcome(grad(lambda x: x * c), 1.5))
 
 
-def test_jit_nan_constant_and_nan_input():
-    f = lambda x: x + math.nan
-    assert math.isnan(jit(f)(1.0)) and ts._literal(math.nan) == "nan"
+def test_jit_nan_input():
     assert same(jit(value_and_grad(lambda x: x * 2))(math.nan), value_and_grad(lambda x: x * 2)(math.nan))
 
 
@@ -2826,17 +3479,10 @@ def test_jit_source_reads_as_code():
     assert "def run(x0, x1):" in src
     assert re.search(r"^    v\d+ = x0 \* x1 +# \*$", src, re.M)
     assert re.search(r"^    v\d+ = tanh\(v\d+\) +# tanh$", src, re.M)
-    assert "_tanh(" in src and "> 0" in src     # tanh's and relu's own backward formulas, written out
+    assert re.search(r"1\.0 - \(?v\d+ \* v\d+", src) and "<= 0.0" in src   # tanh's and relu's own
+    assert src.count("tanh(") == 1              # backward formulas, written out; tanh's reuses its result
     assert "Value" not in src.replace("jit_value_and_grad", "")
     compile(src, "<check>", "exec")
-
-
-def test_jit_inlining_keeps_the_order_of_operations():
-    lines = [(("t1",), "t1 = f(x0)", ("x0",), ("f({})", ["x0"])),
-             (("t2",), "t2 = f(x1)", ("x1",), ("f({})", ["x1"])),
-             (("t3",), "t3 = t1 * t2", ("t1", "t2"), ("{} * {}", ["t1", "t2"])),
-             (("d4",), "d4 = t3 ** 2", ("t3",), ("{} ** {}", ["t3", "2"]))]
-    assert [text for _, text, _ in ts._inlined(lines, ["d4"])] == ["d4 = (f(x0) * f(x1)) ** 2"]
 
 
 def test_jit_errors_at_run_time_are_the_engines():
@@ -2857,62 +3503,58 @@ def test_jit_errors_at_run_time_are_the_engines():
         assert isinstance(expected[0], str) and same(outcome(jvg, *bad), expected), (expected, outcome(jvg, *bad))
 
 
-class Kept:
-    values = []
-
-
 @pytest.mark.parametrize("name, f, error, words", [
-    ("returns a number",    lambda x: 3.0,                          TypeError,    ["jit", "must return a Value", "3.0"]),
+    ("returns a list",      lambda x: [3.0],                        TypeError,    ["jit", "must return a Value", "3.0"]),
     ("returns None",        lambda x: None,                         TypeError,    ["jit", "must return a Value", "None"]),
     ("returns a string",    lambda x: "x",                          TypeError,    ["jit", "'x'"]),
-    ("keeps a Value",       lambda x: Kept.values.append(x * 2) or x * 3, RuntimeError, ["jit", "kept the traced Value"]),
-    ("keeps its input",     lambda x: Kept.values.append(x) or x * 3,     RuntimeError, ["jit", "kept the traced Value"]),
     ("float()",             lambda x: x * float(x),                 TypeError,    ["jit", "float(v)", "guard"]),
-    ("detach",              lambda x: x * x.detach(),               TypeError,    ["jit", "detach(v)"]),
-    ("no_grad",             lambda x: no_grad().__enter__() and x,  RuntimeError, ["jit", "no_grad"]),
-    ("outside Value",       lambda x: x * OUTSIDE,                  ValueError,   ["jit", "not one of its arguments", "0.75"]),
-    ("unknown op",          lambda x: ts._node(x.data, (x,), "mystery", lambda g, *_: (g,)), NotImplementedError, ["jit", "'mystery'", "_FORWARD"]),
-    ("compare, Fraction",    lambda x: x * 2 if x < Fraction(1, 2) else x, TypeError,  ["jit", "Fraction"]),
+    ("int()",               lambda x: x * int(x),                   TypeError,    ["jit", "int(v)"]),
+    ("round()",             lambda x: x * round(x, 1),              TypeError,    ["jit", "round(v)"]),
+    ("format()",            lambda x: x * float(f"{x:.3f}"),        TypeError,    ["jit", "format(v)"]),
 ])
 def test_jit_tracing_errors_are_clear(name, f, error, words):
-    Kept.values.clear()
     with pytest.raises(error, match=names(*words)):
         jit(value_and_grad(f))(1.0)
-    assert ts._grad_mode.tracer is None and ts._grad_mode.enabled
-    Kept.values.clear()
+    assert jit_idle()
 
 
 OUTSIDE = Value(0.75)
 
 
-def test_jit_names_a_kept_value_that_feeds_no_output():
-    box = []
-
-    def f(x):
-        box.append((x * 2).exp())                  # made by the trace, kept, and not part of the output
-        return x * 3
-    with pytest.raises(RuntimeError, match=names("kept the traced Value", repr(math.exp(2.0)))):
-        jit(f)(1.0)
+def _under_no_grad(x):
+    with no_grad():
+        c = x * 3
+    return x * c
 
 
-def test_jit_a_value_from_an_earlier_trace_is_an_error():
-    box = {}
+@pytest.mark.parametrize("name, f", [
+    ("detach: a stop-gradient",  lambda x: x * x.detach()),
+    ("no_grad: a constant",      _under_no_grad),
+    ("an outside Value",         lambda x: x * OUTSIDE),
+    ("compare with a Fraction",  lambda x: x * 2 if x < Fraction(1, 2) else x),
+])
+def test_jit_follows_eager_where_0_2_refused(name, f):
+    jvg = jit(value_and_grad(f))
+    for x in (1.5, 0.25, 1.5):
+        assert same(jvg(x), value_and_grad(f)(x)), name
+    assert jit_idle()
 
-    def first(x):
-        y = x * 2
-        box["y"] = y
-        return y + 1
-    with pytest.raises(RuntimeError, match="kept the traced Value"):
-        jit(first)(1.0)
-    with pytest.raises(ValueError, match=names("jit", "earlier trace")):
-        jit(lambda x: x + box["y"])(1.0)
+
+def test_jit_retraces_when_an_outside_value_changes():
+    w = Value(2.0)
+    jf = jit(lambda x: x * w)
+    assert same(jf(3.0), 6.0)
+    w.data = 5.0                                   # its number was baked in, with a guard on it
+    assert same(jf(3.0), 15.0) and len(jf.traces) == 2
 
 
-@pytest.mark.parametrize("bad", ["a", None, [1.0], 1j, Value])
-def test_jit_arguments_must_be_numbers(bad):
-    jf = jit(lambda x: x * 2)
-    with pytest.raises(TypeError, match=names("jit", repr(bad))):
-        jf(bad)
+@pytest.mark.parametrize("arg, expected", [("a", "'aa'"), ([1.0], "[1.0, 1.0]"), (1j, "2j")])
+def test_jit_passes_other_arguments_as_they_are(arg, expected):
+    with pytest.raises(TypeError, match=names("jit", "must return a Value", expected)):
+        jit(lambda x: x * 2)(arg)                  # f gets the argument itself, as eager f would
+    jf = jit(lambda x, n: x ** n if n > 0 else x)
+    assert same(jf(2.0, 3), 8.0) and same(jf(2.0, 0), 2.0) and same(jf(2.0, 3), 8.0)
+    assert len(jf.traces) == 2                     # one per value of the int argument
 
 
 def test_jit_rejects_keywords_and_non_functions():
@@ -2922,7 +3564,7 @@ def test_jit_rejects_keywords_and_non_functions():
         jit(3)
 
 
-def test_jit_compiles_a_100000_op_function_in_chunks():
+def test_jit_compiles_a_100000_op_function():
     def f(x, y):
         for _ in range(50_000):
             x = x * 0.99999 + y                          # two ops a step
@@ -2930,18 +3572,6 @@ def test_jit_compiles_a_100000_op_function_in_chunks():
     jf = jit(f)
     assert same(jf(0.5, 0.25), f_plain(f)(0.5, 0.25))
     assert same(jf(-1.0, 2.0), f_plain(f)(-1.0, 2.0))
-    assert jf.source.count("\ndef part") >= 100_000 // ts._CHUNK
-    assert max(len(body.splitlines()) for body in jf.source.split("\ndef ")) <= ts._CHUNK + 100
-
-
-def test_jit_chunks_carry_the_backward_pass_too(monkeypatch):
-    monkeypatch.setattr(ts, "_CHUNK", 30)
-    f = random_program(7, n_ops=60)
-    jvg = jit(value_and_grad(f, (0, 1, 2)))
-    for point in jit_points(7, 3):
-        assert same(outcome(jvg, *point), outcome(value_and_grad(f, (0, 1, 2)), *point))
-    assert jvg.source.count("\ndef part") >= 5
-    assert any("= M[" in part and " + " in part for part in jvg.source.split("\ndef part")[2:])   # sums go on across parts
 
 
 def values_reachable(root):
@@ -2973,14 +3603,6 @@ def test_jit_generated_code_holds_no_values():
     step = jit_loss(lambda: hinge_loss([model(x) for x in X], [1, -1]), model.parameters())
     step()
     assert values_reachable(step.traces[0]) == []
-
-
-def test_train_moons_trains_the_same_model_with_and_without_jit():
-    fast = ts.train_moons(steps=30, progress=False)
-    slow = ts.train_moons(steps=30, progress=False, use_jit=False)
-    assert fast.losses == slow.losses and fast.accuracies == slow.accuracies
-    assert fast.model.state_dict() == slow.model.state_dict()
-    assert len(fast.losses) >= 2 and fast.losses[-1] < fast.losses[0]
 
 
 def test_jit_loss_trains_exactly_as_backward_does():
@@ -3016,8 +3638,7 @@ def test_jit_loss_checks_its_arguments():
         jit_loss(lambda: p * 2, [p, p])
     with pytest.raises(TypeError, match=names("jit_loss", "no arguments")):
         jit_loss(lambda: p * 2, [p])(1.0)
-    with pytest.raises(ValueError, match=names("jit", "not one of its arguments")):
-        jit_loss(lambda: p * Value(2.0), [p])()
+    assert same(jit_loss(lambda: p * Value(2.0), [p])(), 2.0) and p.grad == 2.0   # made inside: a constant
     assert same(jit_loss(lambda: p * 3, p)(), 3.0) and p.grad == 3.0
 
 
@@ -3035,7 +3656,7 @@ def test_jit_from_many_threads_at_once():
     for t in threads:
         t.join()
     assert all(same(results[p], value_and_grad(branchy, (0, 1))(*p)) for p in points)
-    assert ts._grad_mode.tracer is None
+    assert jit_idle()
 
 
 def test_jit_of_jit_and_of_nested_grad():
@@ -3044,8 +3665,7 @@ def test_jit_of_jit_and_of_nested_grad():
     d2 = jit(grad(grad(lambda x: x * x * x + x.sin())))
     for x in (0.5, -1.0, 2.0):
         assert close(d2(x), 6 * x - math.sin(x), 1e-12)
-    with pytest.raises(TypeError, match=names("jit", "float(v)")):
-        jit(grad(grad(lambda x: x.sqrt())))(2.0)   # sqrt's backward branches on its number: not in jit
+    assert close(jit(grad(grad(lambda x: x.sqrt())))(2.0), -0.25 * 2.0 ** -1.5, 1e-15)   # through _over
 
 
 def test_jit_inside_jit_and_under_no_grad():
@@ -3065,162 +3685,250 @@ def test_jit_drops_work_that_reaches_no_output():
         f(Value(-1.0))
 
 
-def test_comparisons_and_bool_outside_jit_are_unchanged():
-    a, b = Value(1.0), Value(2.0)
-    assert (a < b, a <= b, a > b, a >= b, bool(a), bool(Value(0.0)), 0.5 < a) == (True, True, False, False, True, False, True)
-    assert float(a) == 1.0 and a.detach().data == 1.0 and ts._grad_mode.tracer is None
+######## The main job: train_moons, its progress, main and the command line
+
+def test_train_moons_helper_reaches_full_accuracy():
+    model, reported = ts.train_moons(n=100, seed=1, progress=False)
+    X, y = make_moons(100, 0.1, seed=1)
+    assert accuracy(model, X, y) == 1.0
+    assert reported == 1.0
 
 
-
-################ Drawing: draw_dot, the step-by-step replay, the text view, the notebook
-# These need the optional extras (graphviz, Graphviz's dot, nbclient, matplotlib).
-# They skip without them, except in CI, where TINYGRAD_SCALAR_REQUIRE_EXTRAS=1
-# makes a missing extra a failure, so the rendering and notebook tests really run.
-
-REQUIRE_EXTRAS = os.environ.get("TINYGRAD_SCALAR_REQUIRE_EXTRAS") == "1"
-
-
-def need(module):
-    """Import an optional module, or skip the test (fail in CI) without it."""
-    if REQUIRE_EXTRAS:
-        return importlib.import_module(module)
-    return pytest.importorskip(module)
-
-
-def need_dot():
-    """Skip the test (fail in CI) unless Graphviz's dot program is on PATH."""
-    need("graphviz")
-    if shutil.which("dot") is None:
-        if REQUIRE_EXTRAS:
-            pytest.fail("Graphviz's dot program is not installed")
-        pytest.skip("Graphviz's dot program is not installed")
+def test_train_moons_returns_per_step_loss_and_accuracy():
+    result = ts.train_moons(steps=40, n=30, seed=4, progress=False)
+    model, accuracy = result                            # unpacks as in 0.1.0
+    assert result.model is model and result.accuracy == accuracy
+    assert len(result.losses) == len(result.accuracies) and 1 <= len(result.losses) <= 41
+    assert result.accuracies[-1] == accuracy and all(type(x) is float for x in result.losses)
+    X, y = make_moons(30, 0.1, seed=4)                 # the last loss is the returned model's
+    labels = [2 * t - 1 for t in y]
+    scores = [model(x) for x in X]
+    loss = hinge_loss(scores, labels) + 1e-4 * vsum(p * p for p in model.parameters())
+    assert close(result.losses[-1], loss.data, 1e-12)
+    assert accuracy == sum((s.data > 0) == (t > 0) for s, t in zip(scores, labels)) / 30
+    assert result.losses[-1] < result.losses[0]
 
 
-def notes_example():
-    """Seed 001's f(x1, x2) = log(x1·x2·(x1+x2)) / (x1−x2)² at (2, 10), labelled."""
-    x1, x2 = Value(2.0, label="x1"), Value(10.0, label="x2")
-    f = (x1 * x2 * (x1 + x2)).log() / (x1 - x2) ** 2
-    f.label = "f"
-    return x1, x2, f
+@pytest.mark.parametrize("steps", [-1, 2.5, True, "10"])
+def test_train_moons_rejects_bad_steps(steps):
+    with pytest.raises(ValueError, match=names("train_moons", "steps", repr(steps))):
+        ts.train_moons(steps=steps, progress=False)
 
 
-def test_draw_dot_has_a_record_per_value_and_a_node_per_op():
-    graphviz = need("graphviz")
-    x1, x2, f = notes_example()
-    dot = ts.draw_dot(f)
-    assert isinstance(dot, graphviz.Digraph)
-    src = dot.source
-    nodes = ts._all_nodes([f])
-    assert src.count("shape=record") == len(nodes)                      # one record per Value
-    assert src.count("shape=circle") == sum(1 for v in nodes if v._prev)  # one node per op
-    assert src.count("->") == sum(len(v._prev) + 1 for v in nodes if v._prev)
-    assert "rankdir=LR" in src
-    assert "dashed" in src                                    # the constant 2 of (x1 - x2) ** 2
-    assert src.count("#dbeafe") == 2                          # the two leaves that learn
+def test_train_moons_trains_the_same_model_with_and_without_jit():
+    fast = ts.train_moons(steps=30, progress=False)
+    slow = ts.train_moons(steps=30, progress=False, use_jit=False)
+    assert fast.losses == slow.losses and fast.accuracies == slow.accuracies
+    assert fast.model.state_dict() == slow.model.state_dict()
+    assert len(fast.losses) >= 2 and fast.losses[-1] < fast.losses[0]
 
 
-def test_draw_dot_edges_run_from_inputs_to_output():
-    need("graphviz")
-    a = Value(3.0, label="a")
-    out = a.exp()
-    lines = [l.strip() for l in ts.draw_dot(out).source.splitlines() if "->" in l]
-    assert lines == ["v0 -> v1op", "v1op -> v1"] or lines == ["v1op -> v1", "v0 -> v1op"]
+class FakeStdout(io.StringIO):
+    """A stdout that says it is, or is not, a terminal."""
+
+    def __init__(self, tty):
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self):
+        return self.tty
 
 
-def test_draw_dot_renders_labels_values_and_gradients_to_svg():
-    need_dot()
-    x1, x2, f = notes_example()
+@pytest.fixture
+def no_tqdm(monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm", None)     # import tqdm.auto raises ImportError
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+
+
+def test_progress_on_a_terminal_is_one_line_redrawn(monkeypatch, no_tqdm):
+    out = FakeStdout(tty=True)
+    monkeypatch.setattr(sys, "stdout", out)
+    result = ts.train_moons(steps=25, n=20, seed=1)
+    text = out.getvalue()
+    assert text.count("\n") == 1 and text.endswith("\n")
+    assert text.count("\r") == len(result.losses) and f"step {len(result.losses) - 1:2d}/25" in text
+
+
+def test_progress_piped_is_a_few_plain_lines(monkeypatch, no_tqdm):
+    out = FakeStdout(tty=False)
+    monkeypatch.setattr(sys, "stdout", out)
+    result = ts.train_moons(steps=100, n=30, seed=2)
+    lines = out.getvalue().splitlines()
+    assert "\r" not in out.getvalue() and 2 <= len(lines) <= 12
+    last = len(result.losses) - 1
+    assert lines[0].startswith("step   0/100") and lines[-1].startswith(f"step {last:3d}/100")
+
+
+def test_progress_off_prints_nothing(monkeypatch, no_tqdm):
+    out = FakeStdout(tty=True)
+    monkeypatch.setattr(sys, "stdout", out)
+    ts.train_moons(steps=5, n=10, seed=1, progress=False)
+    assert out.getvalue() == ""
+
+
+def test_progress_uses_tqdm_auto_when_installed(monkeypatch):
+    bars = []
+
+    class FakeTqdm:
+        def __init__(self, total, **kwargs):
+            self.total, self.n, self.closed, self.postfix = total, 0, False, {}
+            bars.append(self)
+
+        def update(self, n):
+            self.n += n
+
+        def set_postfix(self, refresh=True, **kwargs):
+            self.postfix = kwargs
+
+        def close(self):
+            self.closed = True
+    monkeypatch.setitem(sys.modules, "tqdm", SimpleNamespace())
+    monkeypatch.setitem(sys.modules, "tqdm.auto", SimpleNamespace(tqdm=FakeTqdm))
+    result = ts.train_moons(steps=12, n=10, seed=1)
+    (bar,) = bars
+    assert bar.total == 12 and bar.n == len(result.losses) - 1 and bar.closed
+    assert bar.postfix["accuracy"] == f"{result.accuracy:.0%}"
+    bars.clear()
+    ts.train_moons(steps=3, n=10, seed=1, progress=False)
+    assert bars == []
+
+
+def run_program(*args, env=None, module=False):
+    """Run this file as a program in a subprocess; return the CompletedProcess (bytes out)."""
+    target = ["-m", "tinygrad_scalar"] if module else [str(SOURCE)]
+    return subprocess.run([sys.executable, *target, *args], cwd=SOURCE.parent, capture_output=True, timeout=300,
+                          env={**os.environ, **(env or {})})
+
+
+def test_source_run_as_the_program_runs_the_demo(monkeypatch, capsys):
+    """The same exec with this file as sys.argv[0] and __file__, as python tinygrad_scalar.py does it."""
+    monkeypatch.setattr(sys, "argv", [str(SOURCE), "--steps", "0"])
+    exec(compile(SOURCE.read_text(encoding="utf-8"), str(SOURCE), "exec"),
+         {"__name__": "__main__", "__file__": str(SOURCE)})
+    assert "training accuracy" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("module", [False, True], ids=["python file", "python -m"])
+def test_main_runs_on_an_ascii_only_terminal_and_piped_prints_few_lines(module):
+    result = run_program("--steps", "30", env={"PYTHONIOENCODING": "ascii"}, module=module)
+    assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
+    out = result.stdout.decode("ascii")                  # raises if anything is not ASCII
+    assert "df/dx1" in out and "training accuracy" in out
+    steps = [line for line in out.splitlines() if line.startswith("step ")]
+    assert "\r" not in out and 3 <= len(steps) <= 12 and steps[-1].startswith("step ")
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_main_on_a_real_terminal_redraws_one_line():
+    leader, follower = os.openpty()
+    try:
+        proc = subprocess.Popen([sys.executable, str(SOURCE), "--steps", "5"], cwd=SOURCE.parent,
+                                stdout=follower, stderr=subprocess.PIPE)
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:                              # Linux: EIO once the program has closed it
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert proc.wait(timeout=300) == 0, proc.stderr.read()
+        proc.stderr.close()
+    finally:
+        os.close(leader)
+    out = b"".join(chunks).decode().replace("\r\n", "\n")   # the terminal turns each \n into \r\n
+    bar = out[out.index("\rstep "):out.index("training accuracy")]
+    assert bar.count("\rstep ") >= 2 and bar.count("\n") == 1 and bar.endswith("\n")   # one line, redrawn
+
+
+def test_help_says_what_the_main_job_does():
+    result = run_program("--help", module=True)
+    out = result.stdout.decode()
+    assert result.returncode == 0
+    for part in ("central difference", "MLP(2, [16, 16, 1])", "two-moons", "--steps N"):
+        assert part in out, part
+
+
+@pytest.mark.parametrize("args", [("--steps", "-1"), ("--steps", "many"), ("--stepz", "3")])
+def test_bad_command_line_exits_with_a_usage_message(args):
+    result = run_program(*args, module=True)
+    assert result.returncode == 2 and b"--steps" in result.stderr
+
+
+################ Around the file: packaging, the notebook, the README, where it runs
+
+@pytest.mark.parametrize("namespace, argv", [
+    ({"__name__": "__main__", "get_ipython": lambda: None}, ["/env/ipykernel_launcher.py", "-f", "/run/kernel.json"]),
+    ({"__name__": "__main__", "__file__": str(SOURCE)},      ["/env/ipykernel_launcher.py", "-f", "/run/kernel.json"]),
+    ({"__name__": "__main__"},                               [""]),                       # the python REPL
+    ({"__name__": "__main__"},                               [str(SOURCE)]),              # exec(open(file).read())
+    ({"__name__": "notebook"},                               None),                       # a module of another name
+], ids=["jupyter cell", "cell with a __file__", "REPL", "exec without __file__", "not __main__"])
+def test_pasted_source_defines_everything_and_trains_nothing(namespace, argv, monkeypatch, capsys):
+    if argv is not None:
+        monkeypatch.setattr(sys, "argv", argv)
+    exec(compile(SOURCE.read_text(encoding="utf-8"), "<cell>", "exec"), namespace)
+    assert capsys.readouterr().out == ""
+    assert all(name in namespace for name in ts.__all__ + ["main", "train_moons"])
+    V = namespace["Value"]
+    x, y = V(2.0), V(3.0)
+    f = x * x * y + 2 * y
     f.backward()
-    svg = html.unescape(ts.draw_dot(f).pipe(format="svg").decode())   # dot writes - as &#45;
-    texts = re.findall(r">([^<>]+)</text>", svg)
-    for text in ["x1", "x2", "f", "data 2", "data 10", "log", "**",
-                 f"grad {x1.grad:.4g}", f"grad {x2.grad:.4g}", "grad 1"]:
-        assert text in texts, text
-    assert svg.count("<g id=\"node") == len(ts._all_nodes([f])) + sum(1 for v in ts._all_nodes([f]) if v._prev)
+    assert (f.data, x.grad, y.grad) == (18.0, 12.0, 6.0)
+    assert namespace["grad"](lambda a: a.exp())(0.0) == 1.0
+    out = namespace["MLP"](2, [3, 1], seed=0)([1.0, 2.0])
+    out.backward()
+    assert isinstance(out, V)
 
 
-def test_draw_dot_is_the_same_every_run():
-    need("graphviz")
-    assert ts.draw_dot(notes_example()[2]).source == ts.draw_dot(notes_example()[2]).source
+def test_pasted_into_a_real_kernel_cell_trains_nothing():
+    nbformat = need("nbformat")
+    nbclient = need("nbclient")
+    need("ipykernel")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(SOURCE.read_text(encoding="utf-8")),
+                nbformat.v4.new_code_cell("x = Value(2.0)\n(x * x).backward()\nprint('grad', x.grad)")]
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    assert nb.cells[0].outputs == []
+    assert [o.get("text") for o in nb.cells[1].outputs] == ["grad 4.0\n"]
 
 
-def test_draw_dot_handles_ten_thousand_nodes_without_recursion():
-    need("graphviz")
-    limit = sys.getrecursionlimit()
-    out = Value(0.5, label="x")
-    for _ in range(4999):                                     # each step: a constant and a sum
-        out = out + 0.001
-    dot = ts.draw_dot(out)
-    assert dot.source.count("shape=record") == len(ts._all_nodes([out])) == 9_999
-    assert sys.getrecursionlimit() == limit
+def test_imports_with_the_standard_library_only():
+    code = ("import sys, tinygrad_scalar\n"
+            "names = {m.split('.')[0] for m in sys.modules}\n"
+            "std = getattr(sys, 'stdlib_module_names', names)\n"
+            "print(sorted(n for n in names if n not in std and n not in ('tinygrad_scalar', '__main__')))\n")
+    result = subprocess.run([sys.executable, "-S", "-c", code], cwd=Path(ts.__file__).parent,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
-def test_draw_dot_refuses_a_graph_bigger_than_max_nodes():
-    need("graphviz")
-    out = Value(1.0)
-    for _ in range(60):
-        out = out + 1.0
-    with pytest.raises(ValueError, match=r"draw_dot: the graph has 121 Values, more than max_nodes=100"):
-        ts.draw_dot(out, max_nodes=100)
+def read_pyproject():
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from Python 3.11")
+    return tomllib.loads((SOURCE.parent / "pyproject.toml").read_text(encoding="utf-8"))
 
 
-def test_step_by_step_replays_backward_in_its_order():
-    need("graphviz")
-    x1, x2, f = notes_example()
-    order = ts.backward_steps(f)
-    assert order[0] is f and len(order) == sum(1 for v in ts._all_nodes([f]) if v._prev)
-    f.backward()
-    final, current = ts._grads_after(f, len(order))
-    for v in ts._all_nodes([f]):
-        if v.requires_grad:
-            assert math.isclose(final[v], v.grad, rel_tol=1e-12), v
-    for k in range(len(order) + 1):
-        grads, current = ts._grads_after(f, k)
-        assert current is (order[k - 1] if k else f)
-        assert set(grads) <= set(ts._all_nodes([f]))
-        src = ts.draw_dot(f, step=k).source
-        assert src.count("color=red") == 1
-    first, _ = ts._grads_after(f, 0)
-    assert first == {f: 1.0}                                  # only the seed before step 1
-    with pytest.raises(ValueError, match="step must be an int from 0 to 7"):
-        ts.draw_dot(f, step=len(order) + 1)
+def test_pyproject_license_classifiers_and_extras():
+    project = read_pyproject()["project"]
+    assert project["license"] == "MIT" and project["license-files"] == ["LICENSE"]
+    assert not [c for c in project["classifiers"] if c.startswith("License ::")]   # SPDX replaces them
+    versions = {c.rsplit(" ", 1)[1] for c in project["classifiers"] if re.fullmatch(r".*:: 3\.\d+", c)}
+    assert versions == {"3.9", "3.10", "3.11", "3.12", "3.13"}
+    notebook = {re.split(r"[<>=]", r)[0] for r in project["optional-dependencies"]["notebook"]}
+    assert {"graphviz", "matplotlib", "ipykernel", "notebook"} <= notebook
+    requires = read_pyproject()["build-system"]["requires"]
+    assert any(re.fullmatch(r"setuptools>=(7[7-9]|[89]\d|\d{3,})(\.\d+)*", r) for r in requires)
 
 
-def test_graph_text_has_a_line_per_visit_with_op_data_and_grad():
-    x1, x2, f = notes_example()
-    f.backward()
-    text = ts.graph_text(f)
-    lines = text.splitlines()
-    assert lines[0].startswith("f = /(")
-    assert f"grad {x1.grad:.4g}" in text and f"data {f.data:.4g}" in text
-    assert any(l.startswith("  ") and "log" in l for l in lines)
-    assert "(shown above)" in text                            # x1 and x2 are reused
-    assert "constant" in text                                 # the exponent 2
-    stepped = ts.graph_text(f, step=1)
-    assert "<- step" in stepped and "grad —" in stepped
-
-
-def test_draw_dot_without_the_graphviz_package_says_how_to_install(monkeypatch):
-    monkeypatch.setitem(sys.modules, "graphviz", None)        # import graphviz now fails
-    with pytest.raises(ImportError, match=r'pip install "tinygrad_scalar\[viz\]"'):
-        ts.draw_dot(Value(1.0) * 2)
-
-
-def test_draw_dot_without_the_dot_program_shows_text_in_a_notebook(monkeypatch, tmp_path):
-    need("graphviz")
-    x1, x2, f = notes_example()
-    drawing = ts.draw_dot(f)
-    monkeypatch.setenv("PATH", str(tmp_path))                 # no dot anywhere
-    bundle = drawing._repr_mimebundle_()
-    assert list(bundle) == ["text/plain"]
-    assert bundle["text/plain"].startswith(ts.graph_text(f))
-    assert "install" in bundle["text/plain"] and "graphviz" in bundle["text/plain"].lower()
-
-
-def test_draw_dot_with_dot_shows_svg_in_a_notebook():
-    need_dot()
-    bundle = ts.draw_dot(notes_example()[2])._repr_mimebundle_()
-    assert "<svg" in bundle["image/svg+xml"]
+def test_changelog_has_the_version_policy_and_this_version():
+    text = (SOURCE.parent / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert "## Version policy" in text and "MAJOR" in text and "PATCH" in text
+    headings = re.findall(r"^## (\d+\.\d+\.\d+)", text, flags=re.M)
+    assert headings[0] == ts.__version__ and "0.1.0" in headings
+    assert ts.__version__ == "0.3.0"
 
 
 def test_demo_notebook_runs_headless_and_has_its_plots():
@@ -3254,1037 +3962,15 @@ def test_saved_notebook_keeps_its_outputs():
     assert sum("image/svg+xml" in o.get("data", {}) for o in outputs) >= 2
 
 
-################ Packaging
-
-def test_version_is_a_string():
-    assert isinstance(ts.__version__, str) and ts.__version__
-
-
-def test_imports_with_the_standard_library_only():
-    code = ("import sys, tinygrad_scalar\n"
-            "names = {m.split('.')[0] for m in sys.modules}\n"
-            "std = getattr(sys, 'stdlib_module_names', names)\n"
-            "print(sorted(n for n in names if n not in std and n not in ('tinygrad_scalar', '__main__')))\n")
-    result = subprocess.run([sys.executable, "-S", "-c", code], cwd=Path(ts.__file__).parent,
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"
-
-
-def test_source_runs_pasted_into_a_notebook():
-    src = Path(ts.__file__).read_text(encoding="utf-8")
-    ns = {"__name__": "notebook"}
-    exec(compile(src, "<notebook cell>", "exec"), ns)
-    V = ns["Value"]
-    x, y = V(2.0), V(3.0)
-    f = x * x * y + 2 * y
-    f.backward()
-    assert (f.data, x.grad, y.grad) == (18.0, 12.0, 6.0)
-    assert ns["grad"](lambda a: a.exp())(0.0) == 1.0
-    out = ns["MLP"](2, [3, 1], seed=0)([1.0, 2.0])
-    out.backward()
-    assert isinstance(out, V)
-
-
-################ Reliability: the outside audit's reproductions, each pinned (issue 9)
-
-NESTED_GRADS = [
-    # name                        computation                                                   exact
-    ("d²(xy)/dx dy",              lambda: grad(grad(lambda x, y: x * y, 0), 1)(2.0, 3.0),       1.0),
-    ("inner grad closes over y",  lambda: grad(lambda y: grad(lambda x: x * y)(2.0))(3.0),      1.0),
-    ("d²(y²)/dx² is 0",           lambda: grad(grad(lambda x, y: y * y))(2.0, 3.0),             0.0),
-    ("d²(x²y³)/dx dy",            lambda: grad(grad(lambda x, y: x * x * y ** 3, 0), 1)(2.0, 3.0), 2 * 2.0 * 3 * 3.0 ** 2),
-    ("d²(e^(xy))/dy dx",          lambda: grad(grad(lambda x, y: (x * y).exp(), 1), 0)(0.5, 2.0),
-                                  math.exp(1.0) * (1 + 0.5 * 2.0)),
-]
-
-
-@pytest.mark.parametrize("name, compute, exact", NESTED_GRADS, ids=[r[0] for r in NESTED_GRADS])
-def test_nested_grad_gives_mixed_partials(name, compute, exact):
-    assert close(compute(), exact, 1e-12, 1e-12)
-
-
-def test_forward_and_reverse_jacobians_agree_where_a_zero_meets_an_infinite_slope():
-    f = lambda x: (x * 0).sqrt()                       # sqrt'(0) = inf times d(x·0)/dx = 0
-    rev, fwd = jacobian(f, mode="rev")(2.0), jacobian(f, mode="fwd")(2.0)
-    assert math.isnan(rev[0][0]) and math.isnan(fwd[0][0]), (rev, fwd)
-    two = lambda x, y: [(x * 0).sqrt() + y, x * y]     # only the seeded input moves in forward mode
-    r, w = jacobian(two, mode="rev")(2.0, 3.0), jacobian(two, mode="fwd")(2.0, 3.0)
-    assert [[str(a) for a in row] for row in r] == [[str(a) for a in row] for row in w] == \
-        [["nan", "1.0"], ["3.0", "2.0"]]
-
-
-@requires_torch
-def test_jacobian_at_a_zero_times_infinite_slope_matches_torch():
-    t = torch.func.jacfwd(lambda x: (x * 0).sqrt())(torch.tensor(2.0, dtype=torch.float64))
-    assert math.isnan(t.item()) and math.isnan(jacobian(lambda x: (x * 0).sqrt(), mode="fwd")(2.0)[0][0])
-
-
-def test_create_graph_inside_no_grad_records_differentiable_grads():
-    x = Value(3.0)
-    y = x ** 3
-    with no_grad():
-        y.backward(create_graph=True)
-    g = x.grad
-    assert isinstance(g, Value) and g.requires_grad and g._prev, g
-    assert g.data == 27.0                              # 3x²
-    x.grad = 0.0
-    g.backward()
-    assert x.grad == 18.0                              # 6x
-
-
-def test_pow_gradient_does_not_overflow_through_a_huge_incoming_gradient():
-    x = Value(0.0)
-    (x ** 3 + 709).exp().backward()                    # g = e^709, slope 3·0² = 0
-    assert x.grad == 0.0
-    y = Value(1e-3)
-    (y ** 2 + 709).exp().backward()                    # g·2y overflows only if g·y is formed first
-    assert close(y.grad, math.exp(709 + 1e-6) * 2e-3, 1e-12)
-
-
-SWITCHED_OFF = [
-    # name           function of (x, y); x is switched off after use
-    ("one input",    lambda x, y: x.tanh() * y),
-    ("neg",          lambda x, y: -x + y * y),
-    ("two inputs",   lambda x, y: x * y),
-    ("pow",          lambda x, y: x ** y),
-    ("many inputs",  lambda x, y: vsum([x, y, x])),
-    ("dot",          lambda x, y: dot([x, y], [y, x], x)),
-    ("logsumexp",    lambda x, y: logsumexp([x, y])),
-    ("custom",       lambda x, y: Mul.apply(x, y)),
-]
-
-
-@pytest.mark.parametrize("create_graph", [False, True], ids=["floats", "create_graph"])
-@pytest.mark.parametrize("name, f", SWITCHED_OFF, ids=[r[0] for r in SWITCHED_OFF])
-def test_gradient_flows_into_a_parent_iff_it_requires_grad_at_backward_time(name, f, create_graph):
-    if create_graph and name == "custom":
-        pytest.skip("a ScalarFunction's backward works on floats")
-    x, y = Value(1.5), Value(0.5)
-    out = f(x, y)
-    expected_y = cdiff(lambda b: f(Value(1.5), Value(b)).data, [0.5], 0)
-    expected_x = cdiff(lambda a: f(Value(a), Value(0.5)).data, [1.5], 0)
-    x.requires_grad = False
-    out.backward(create_graph=create_graph)
-    assert float(x.grad) == 0.0, f"{name}: {x.grad!r} flowed into a parent that no longer requires grad"
-    assert close(float(y.grad), expected_y, 1e-7, 1e-9)
-    x.requires_grad, y.requires_grad = True, False     # and back on: it learns again
-    x.grad = y.grad = 0.0
-    out.backward(create_graph=create_graph)
-    assert float(y.grad) == 0.0 and close(float(x.grad), expected_x, 1e-7, 1e-9)
-
-
-def test_step_by_step_replay_follows_the_same_rule():
-    x, y = Value(1.5), Value(0.5)
-    out = x.tanh() * y + x * y
-    x.requires_grad = False
-    grads, _ = ts._grads_after(out, len(ts.backward_steps(out)))
-    assert x not in grads and close(grads[y], math.tanh(1.5) + 1.5)
-
-
-################ Reliability: the collector pause and grad mode under threads and generators
-
-enable_grad = ts.enable_grad
-
-def test_concurrent_model_calls_leave_the_collector_as_it_was():
-    model = MLP(2, [4, 1], seed=0)
-    was_enabled = gc.isenabled()
-    try:
-        for start_enabled in (True, False):
-            for run in range(25):                      # the audit saw the race in 5 of 100 runs
-                (gc.enable if start_enabled else gc.disable)()
-                barrier = threading.Barrier(6)
-                errors = []
-
-                def calls():
-                    try:
-                        barrier.wait(10)
-                        for _ in range(20):
-                            model([0.5, -1.0])
-                    except Exception as e:       # noqa: BLE001 - reported below
-                        errors.append(e)
-                threads = [threading.Thread(target=calls) for _ in range(6)]
-                for t in threads:
-                    t.start()
-                for t in threads:
-                    t.join(30)
-                assert not errors, errors
-                assert gc.isenabled() is start_enabled, f"run {run}: the collector was left changed"
-    finally:
-        (gc.enable if was_enabled else gc.disable)()
-
-
-class _SlowGC:
-    """A stand-in for the gc module that stops a second thread between isenabled() and disable()."""
-
-    def __init__(self):
-        self.enabled = True
-        self.second_read, self.first_left = threading.Event(), threading.Event()
-
-    def isenabled(self):
-        state = self.enabled
-        if threading.current_thread().name == "second":
-            self.second_read.set()
-            self.first_left.wait(2)            # the old race: the first call leaves right here
-        return state
-
-    def disable(self):
-        self.enabled = False
-
-    def enable(self):
-        self.enabled = True
-
-
-def test_gc_pause_survives_the_interleaving_the_audit_found(monkeypatch):
-    fake = _SlowGC()
-    monkeypatch.setattr(ts, "gc", fake)
-
-    def first():
-        with ts._gc_paused():
-            fake.second_read.wait(2)           # the second call starts while this one is inside
-        fake.first_left.set()
-
-    def second():
-        with ts._gc_paused():
-            fake.second_read.set()             # (the old code never gets here before the first has left)
-    threads = [threading.Thread(target=first, name="first"), threading.Thread(target=second, name="second")]
-    threads[0].start()
-    for _ in range(10_000):                    # wait until the first call has paused the collector
-        if not fake.enabled:
-            break
-        time.sleep(0.001)
-    threads[1].start()
-    for t in threads:
-        t.join(10)
-    assert fake.enabled is True
-
-
-def test_gc_pause_counts_nested_and_overlapping_pauses():
-    was_enabled = gc.isenabled()
-    gc.enable()
-    try:
-        a, b = ts._gc_paused(), ts._gc_paused()
-        a.__enter__()
-        b.__enter__()
-        assert not gc.isenabled()
-        a.__exit__(None, None, None)           # another pause is still active: stay paused
-        assert not gc.isenabled()
-        b.__exit__(None, None, None)
-        assert gc.isenabled()
-        gc.disable()
-        with ts._gc_paused():
-            pass
-        assert not gc.isenabled()              # it was off before: it stays off
-    finally:
-        (gc.enable if was_enabled else gc.disable)()
-
-
-def recording():
-    """Whether an op on a learning Value records graph on this thread right now."""
-    return (Value(1.0) * 2).requires_grad
-
-
-def test_no_grad_decorates_a_generator_body():
-    @no_grad
-    def quiet(n):
-        for _ in range(n):
-            sent = yield recording()
-            assert sent in (None, "ping")
-        return "done"
-
-    g = quiet(3)
-    assert next(g) is False                    # the body runs under no_grad...
-    assert recording() is True                 # ...and the caller keeps its own mode between yields
-    assert g.send("ping") is False
-    assert recording() is True
-    assert next(g) is False
-    with pytest.raises(StopIteration) as stop:
-        next(g)
-    assert stop.value.value == "done" and recording() is True
-
-
-def test_no_grad_generator_throw_and_close_run_under_the_mode():
-    seen = []
-
-    @no_grad()
-    def quiet():
-        try:
-            yield 1
-        except KeyError:
-            seen.append(("throw", recording()))
-            yield 2
-        finally:
-            seen.append(("close", recording()))
-
-    g = quiet()
-    next(g)
-    assert g.throw(KeyError("k")) == 2 and recording() is True
-    g.close()
-    assert seen == [("throw", False), ("close", False)] and recording() is True
-
-
-def test_enable_grad_decorates_a_generator_inside_no_grad():
-    @enable_grad
-    def loud():
-        yield recording()
-        yield recording()
-
-    with no_grad():
-        g = loud()
-        assert next(g) is True and recording() is False
-        assert next(g) is True and recording() is False
-    assert recording() is True
-
-
-def _suspended_in_no_grad(marks):
-    with no_grad():
-        marks.append(recording())
-        yield 1
-        marks.append(recording())
-        yield 2
-
-
-@pytest.mark.parametrize("finish", ["exhaust", "close", "drop"])
-def test_generator_suspended_in_no_grad_finished_on_another_thread(finish):
-    marks, errors, after = [], [], []
-    g = _suspended_in_no_grad(marks)
-    next(g)
-    assert recording() is False                # suspended inside the block: Python's own semantics
-
-    def elsewhere():
-        nonlocal g
-        try:
-            if finish == "exhaust":
-                list(g)
-            elif finish == "close":
-                g.close()
-            else:
-                del g
-                gc.collect()
-            after.append(recording())          # this thread's own mode is untouched
-        except Exception as e:           # noqa: BLE001 - reported below
-            errors.append(e)
-    t = threading.Thread(target=elsewhere)
-    t.start()
-    t.join(10)
-    assert not errors, errors
-    assert after == [True]
-    assert recording() is True                 # and the first thread is out of no_grad
-    assert ts._grad_mode.saved == []
-
-
-def test_generator_block_closed_elsewhere_under_an_inner_block():
-    marks = []
-    g = _suspended_in_no_grad(marks)
-    next(g)
-    with enable_grad():
-        t = threading.Thread(target=lambda: list(g))
-        t.start()
-        t.join(10)
-        assert recording() is True
-        with no_grad():
-            assert recording() is False
-        assert recording() is True
-    assert recording() is True and ts._grad_mode.saved == []
-
-
-def test_generator_block_closed_on_the_same_thread_out_of_order():
-    with enable_grad():                        # an outer block, below the generator's
-        g = _suspended_in_no_grad([])
-        next(g)                                # its no_grad block is open on this thread...
-        with enable_grad():                    # ...under this one
-            list(g)                            # closing it out of order hands its mode to the block above
-            assert recording() is True
-            with no_grad():
-                assert recording() is False
-            assert recording() is True
-        assert recording() is True
-    assert recording() is True and ts._grad_mode.saved == []
-    with pytest.raises(RuntimeError, match=names("no_grad", "__exit__")):
-        no_grad().__exit__(None, None, None)   # never entered
-
-
-def test_one_no_grad_object_in_generators_on_two_threads_closes_the_right_block():
-    shared = no_grad()
-    opened, closed_main, seen = threading.Event(), threading.Event(), []
-
-    def gen():
-        with shared:
-            yield
-
-    def other():
-        g = gen()
-        next(g)
-        opened.set()
-        closed_main.wait(10)
-        seen.append(recording())               # still inside its own block
-        list(g)
-        seen.append(recording())
-    t = threading.Thread(target=other)
-    t.start()
-    opened.wait(10)
-    g = gen()
-    next(g)
-    with enable_grad():
-        list(g)                                # closes this thread's block, not the other thread's
-    mine = recording()
-    closed_main.set()
-    t.join(10)
-    assert mine is True and seen == [False, True]
-
-
-def test_eight_threads_mixing_grad_modes_transforms_and_models():
-    model = MLP(2, [3, 1], seed=1)
-    expected_out = model([0.3, -0.7]).data
-    shared = no_grad()
-    was_enabled = gc.isenabled()
-    barrier = threading.Barrier(8)
-    errors = []
-
-    @no_grad
-    def quiet_product(a, b):
-        return a * b
-
-    def worker(k):
-        try:
-            barrier.wait(10)
-            x = Value(0.5 + k)
-            for i in range(40):
-                with shared:
-                    assert (x * 2).requires_grad is False
-                    with enable_grad():
-                        assert (x * 2).requires_grad is True
-                    assert recording() is False
-                assert (x * 2).requires_grad is True
-                assert grad(lambda v: v * v * v)(x.data) == 3 * x.data ** 2
-                assert grad(grad(lambda u, v: u * v * v, 0), 1)(1.0, x.data) == 2 * x.data
-                assert quiet_product(x, x).requires_grad is False
-                out = model([0.3, -0.7])
-                assert out.data == expected_out and out.requires_grad
-                with no_grad():
-                    assert model([0.3, -0.7]).requires_grad is False
-            assert recording() is True and ts._grad_mode.saved == []
-        except Exception as e:           # noqa: BLE001 - reported below
-            errors.append((k, e))
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not errors, errors
-    assert gc.isenabled() is was_enabled and recording() is True
-
-
-################ Reliability: copying and pickling deep graphs
-
-def graph_shape(root):
-    """Every Value root depends on, leaves first, as (op, data, label, requires_grad, parent positions)."""
-    nodes = ts._all_nodes([root])
-    at = {v: i for i, v in enumerate(nodes)}
-    return [(v._op, repr(v.data), v.label, v.requires_grad, [at[p] for p in v._prev]) for v in nodes]
-
-
-def deep_graph(n):
-    """A chain of n ops over every kind of node, custom functions included; returns (root, leaves)."""
-    x, w = Value(0.5, label="x"), Value(-0.25, label="w")
-    c = Value(2.0, requires_grad=False, label="c")
-    steps = [
-        lambda y: y * 0.999 + x * 1e-3,
-        lambda y: (y - 0.1).leaky_relu(0.2) + 0.1,
-        lambda y: Square.apply(y) * 0.5 + Mul.apply(y, w) * 0.1 + 0.3,
-        lambda y: vsum([y, x, c, y]) * 0.2,
-        lambda y: dot([y, x], [0.5, w], 0.1),
-        lambda y: logsumexp([y, x]) - 0.7,
-        lambda y: ((y ** c) + 1).sqrt() * 0.5 + (abs(y) / c).relu().tanh() * 0.01,
-        lambda y: y.sigmoid() + y.softplus() * 0.1 - y.exp() * 0.01 + (y.square() + 1).log() * 0.1,
-        lambda y: y.sin() * 0.5 + y.cos() * 0.1 + (-y) * 0.01 + (2.0 ** y) * 0.01,
-    ]
-    y = x
-    for i in range(n):
-        y = steps[i % len(steps)](y)
-    return y, [x, w, c]
-
-
-def _pickle(obj):
-    import pickle
-    return pickle.loads(pickle.dumps(obj))
-
-
-def _deepcopy(obj):
-    import copy
-    return copy.deepcopy(obj)
-
-
-@pytest.mark.parametrize("copy_", [_pickle, _deepcopy], ids=["pickle", "deepcopy"])
-def test_a_20000_op_graph_round_trips(copy_):
-    root, leaves = deep_graph(3_700)
-    assert len(ts.backward_steps(root)) > 20_000
-    root2, leaves2 = copy_([root, leaves])
-    assert root2 is not root and all(a is not b for a, b in zip(leaves, leaves2))
-    assert graph_shape(root2) == graph_shape(root)
-    root.backward()
-    root2.backward()
-    assert [v.grad for v in leaves2] == [v.grad for v in leaves]
-    assert leaves[0].grad != 0.0 and leaves[1].grad != 0.0
-
-
-@pytest.mark.parametrize("protocol", range(__import__("pickle").HIGHEST_PROTOCOL + 1))
-def test_pickle_keeps_grads_labels_flags_and_closure_numbers(protocol):
-    import pickle
-    x = Value(-2.0, label="x")
-    k = Value(3.0, requires_grad=False, label="k")
-    y = (x.leaky_relu(0.2) * k + Square.apply(x)).tanh()
-    y.backward()
-    x2, k2, y2 = pickle.loads(pickle.dumps([x, k, y], protocol=protocol))
-    assert (x2.grad, x2.label, x2.requires_grad) == (x.grad, "x", True)
-    assert (k2.grad, k2.label, k2.requires_grad) == (0.0, "k", False)
-    assert y2.data == y.data and y2.grad == y.grad and graph_shape(y2) == graph_shape(y)
-    assert [v.grad for v in ts._all_nodes([y2])] == [v.grad for v in ts._all_nodes([y])]   # interior too
-    x2.grad = 0.0
-    y2.backward()                              # the leaky slope 0.2 and the custom backward came back
-    assert x2.grad == x.grad == pytest.approx((0.2 * 3.0 + 2 * -2.0) * (1 - y.data ** 2), rel=1e-12)
-
-
-def test_copied_graph_is_independent_and_shares_nothing():
-    import copy
-    x = Value(1.0)
-    y = x * x + x
-    y2 = copy.deepcopy(y)
-    leaf2 = y2._prev[0]._prev[0]
-    assert leaf2 is not x and leaf2.data == 1.0
-    y2.backward()
-    assert x.grad == 0.0 and leaf2.grad == 3.0
-
-
-def test_pickle_of_a_graph_whose_leaves_were_switched_off_or_moved():
-    import pickle
-    x, y = Value(1.5), Value(2.0)
-    z = x * y
-    x.requires_grad = y.requires_grad = False  # switched off after use: still an op with parents
-    z2 = pickle.loads(pickle.dumps(z))
-    assert z2._op == "*" and len(z2._prev) == 2 and z2.data == 3.0
-    a = Value(0.5)
-    b = a.log()
-    a.data = -1.0                              # moved by an optimizer after the op ran
-    b2 = pickle.loads(pickle.dumps(b))
-    b2.backward()
-    assert b2.data == math.log(0.5) and b2._prev[0].grad == 2.0
-    n, d = Value(3.0), Value(2.0)
-    q = n / d
-    d.data = 0.0                               # two parents, one moved to where the op raises
-    q2 = pickle.loads(pickle.dumps(q))
-    q2.backward()
-    assert graph_shape(q2) == graph_shape(q) and [p.grad for p in q2._prev] == [0.5, -0.75]
-    u, v, w = Value(1.0), Value(2.0), Value(3.0)
-    s = LogOfSum.apply(u, v, w)
-    u.data = -10.0                             # three parents: forward now raises on them
-    s2 = pickle.loads(pickle.dumps(s))
-    assert graph_shape(s2) == graph_shape(s) and len(s2._prev) == 3
-
-
-class LogOfSum(ScalarFunction):
-    @staticmethod
-    def forward(ctx, a, b, c):
-        ctx.save_for_backward(a + b + c)
-        return math.log(a + b + c)
-
-    @staticmethod
-    def backward(ctx, g):
-        return (g / ctx.saved_values,) * 3
-
-
-def test_scalar_function_of_a_local_class_cannot_be_pickled_and_says_why():
-    import pickle
-
-    class Local(ScalarFunction):
-        @staticmethod
-        def forward(ctx, x):
-            return 2 * x
-
-        @staticmethod
-        def backward(ctx, g):
-            return 2 * g
-    with pytest.raises((pickle.PicklingError, AttributeError), match="Local"):
-        pickle.dumps(Local.apply(Value(1.0)))
-
-
-################ Reliability: conventions and argument checks (issue 9, the smaller bugs)
-
-OVERFLOWS = [
-    # name                 computation on Values                      IEEE float result
-    ("x * x",              lambda: Value(1e200) * Value(1e200),       INF),
-    ("-x * x",             lambda: Value(-1e200) * 1e200,             -INF),
-    ("x + x",              lambda: Value(1e308) + Value(1e308),       INF),
-    ("-x - x",             lambda: Value(-1e308) - 1e308,             -INF),
-    ("x / tiny",           lambda: Value(1e300) / Value(1e-300),      INF),
-    ("x ** 2",             lambda: Value(1e200) ** 2,                 INF),
-    ("(-x) ** 2",          lambda: Value(-1e200) ** 2,                INF),
-    ("(-x) ** 3",          lambda: Value(-1e200) ** 3,                -INF),
-    ("x ** Value",         lambda: Value(1e200) ** Value(2.0),        INF),
-    ("10 ** Value(400)",   lambda: 10 ** Value(400.0),                INF),
-    ("0.5 ** -5000",       lambda: Value(0.5) ** -5000,               INF),
-    ("(-0.5) ** -5001",    lambda: Value(-0.5) ** -5001,              -INF),
-    ("square",             lambda: Value(1e200).square(),             INF),
-]
-
-
-@pytest.mark.parametrize("name, compute, expected", OVERFLOWS, ids=[r[0] for r in OVERFLOWS])
-def test_arithmetic_overflows_to_inf_as_floats_and_torch_do(name, compute, expected):
-    assert compute().data == expected
-
-
-@pytest.mark.parametrize("x", [1e200, -1e200, 1e-300])
-def test_x_times_x_and_x_squared_agree_beyond_the_float_range(x):
-    a, b = Value(x), Value(x)
-    (a * a).backward()
-    (b ** 2).backward()
-    assert (a * a).data == (b ** 2).data and a.grad == b.grad == 2 * x
-
-
-POW_SLOPE_OVERFLOWS = [
-    # base      exponent  d(x^p)/dx = p·x^(p-1), beyond the floats: its sign
-    (1e200,     3.0,      INF),                # 3·(1e200)²
-    (-1e200,    3.0,      INF),                # 3·(-1e200)²
-    (-1e200,    4.0,      -INF),               # 4·(-1e200)³
-    (1e-200,    -2.0,     -INF),               # -2·(1e-200)^-3
-    (-1e-200,   -2.0,     INF),                # -2·(-1e-200)^-3
-    (-1e-200,   -3.0,     -INF),               # -3·(-1e-200)^-4
-    (5e-324,    0.0,      0.0),                # 0·x^-1 is 0 even where x^-1 overflows
-]
-
-
-@pytest.mark.parametrize("base, exponent, expected", POW_SLOPE_OVERFLOWS)
-def test_pow_slope_beyond_the_floats_has_the_right_sign(base, exponent, expected):
-    x = Value(base)
-    (x ** exponent).backward()
-    assert x.grad == expected
-    y = Value(base)
-    ((y ** exponent) * 0).backward()           # a zero gradient passes nothing, even through inf
-    assert y.grad == 0.0
-
-
-@requires_torch
-@pytest.mark.parametrize("base, exponent, expected", POW_SLOPE_OVERFLOWS[:-1])
-def test_pow_slope_beyond_the_floats_matches_torch(base, exponent, expected):
-    t = torch.tensor(base, dtype=torch.float64, requires_grad=True)
-    (t ** exponent).backward()
-    assert t.grad.item() == expected
-
-
-def test_numpy_bool_is_a_number_as_python_bool_is():
-    np = pytest.importorskip("numpy")
-    assert Value(np.bool_(True)).data == 1.0 and Value(np.bool_(False)).data == 0.0
-    assert (Value(1.0) + np.bool_(True)).data == 2.0
-    assert Value(True).data == 1.0
-
-
-def test_central_difference_names_a_number_too_large_for_a_float():
-    with pytest.raises(OverflowError, match=names("central_difference", "1" + "0" * 400, "too large")):
-        ts.central_difference(lambda x: x * x, 10 ** 400)
-
-
-@pytest.mark.parametrize("Optimizer", [SGD, Adam])
-@pytest.mark.parametrize("lr", [True, False, INF, -INF, NAN, -0.5, "0.1", None, 1 + 1j])
-def test_optimizers_reject_a_bad_learning_rate(Optimizer, lr):
-    with pytest.raises(ValueError, match=names(Optimizer.__name__, "lr", repr(lr))):
-        Optimizer([Value(1.0)], lr=lr)
-
-
-@pytest.mark.parametrize("Optimizer", [SGD, Adam])
-def test_optimizers_reject_a_parameter_listed_twice(Optimizer):
-    p, q = Value(1.0), Value(2.0)
-    with pytest.raises(ValueError, match=names(Optimizer.__name__, "parameter 2", "more than once")):
-        Optimizer([p, q, p], lr=0.1)
-    model = MLP(2, [2, 1], seed=0)
-    with pytest.raises(ValueError, match="more than once"):
-        Optimizer(model.parameters() + model.layers[0].parameters(), lr=0.1)
-
-
-def test_sgd_accepts_lr_zero_and_then_changes_nothing():
-    p = Value(1.0)
-    p.grad = 5.0
-    opt = SGD([p], lr=0)
-    opt.step()
-    assert opt.lr == 0.0 and p.data == 1.0
-
-
-def _bad_states():
-    """(name, edit) pairs: each edit spoils one entry of a valid MLP(2, [2, 1]) state dict."""
-    def at(key, *path):
-        def setter(value):
-            def edit(state):
-                target = state[key]
-                for i in path[:-1]:
-                    target = target[i]
-                if path:
-                    target[path[-1]] = value
-                else:
-                    state[key] = value
-            return edit
-        return setter
-    last = at("layers.1.bias", 0)                    # the last entry: nothing may be set before it fails
-    rows = [(f"last entry {v!r}", last(v)) for v in ["1.0", None, True, [1.0], {"a": 1.0}, 1j, 10 ** 400]]
-    rows += [
-        ("missing key",         lambda s: s.pop("layers.1.bias")),
-        ("extra key",           lambda s: s.update({"layers.2.bias": [0.0]})),
-        ("renamed key",         lambda s: s.update({"layers.1.biass": s.pop("layers.1.bias")})),
-        ("short row",           at("layers.1.weight", 0)([0.5])),
-        ("long row",            at("layers.1.weight", 0)([0.5, 0.5, 0.5])),
-        ("missing row",         at("layers.0.weight")([[0.1, 0.2]])),
-        ("number for a list",   at("layers.0.bias")(0.5)),
-        ("list for a number",   at("layers.0.weight", 1, 1)([0.5])),
-        ("string for a list",   at("layers.1.weight")("ab")),
-        ("not a dict",          None),
-    ]
-    return rows
-
-
-@pytest.mark.parametrize("name, edit", _bad_states(), ids=[r[0] for r in _bad_states()])
-def test_failed_load_state_dict_changes_nothing(name, edit):
-    model = MLP(2, [2, 1], seed=0)
-    good = MLP(2, [2, 1], seed=1).state_dict()
-    before = [p.data for p in model.parameters()]
-    state = json.loads(json.dumps(good))
-    if edit is None:
-        state = list(state.values())
-    else:
-        edit(state)
-    with pytest.raises((ValueError, TypeError, OverflowError), match="load_state_dict"):
-        model.load_state_dict(state)
-    assert [p.data for p in model.parameters()] == before
-    model.load_state_dict(good)                        # the good one still loads
-    assert [p.data for p in model.parameters()] == [p.data for p in MLP(2, [2, 1], seed=1).parameters()]
-
-
-def test_load_state_dict_ignores_key_order_and_accepts_any_real_number():
-    model, other = MLP(2, [2, 1], seed=0), MLP(2, [2, 1], seed=1)
-    state = other.state_dict()
-    reordered = {k: state[k] for k in reversed(list(state))}
-    model.load_state_dict(reordered)
-    assert model.state_dict() == state and list(model.state_dict()) == list(state)
-    neuron = ts.Neuron(2, seed=0)
-    neuron.load_state_dict({"bias": Fraction(1, 4), "weight": [1, 2.5]})
-    assert [p.data for p in neuron.parameters()] == [1.0, 2.5, 0.25]
-
-
-################ Reliability: random graphs over every op, second derivatives by nesting grad
-
-def _flt_lse(xs):
-    m = max(xs)
-    return m + math.log(sum(math.exp(x - m) for x in xs))
-
-
-def every_op_namespace(base, **ops):
-    """A namespace for EVERY_OP: base's functions plus the fused and piecewise ops, in base's kind of number."""
-    ns = SimpleNamespace(**vars(base))
-    ns.__dict__.update(ops)
-    return ns
-
-
-VAL_ALL = every_op_namespace(
-    VAL, relu=Value.relu, abs=abs, leaky_relu=Value.leaky_relu, softplus=Value.softplus,
-    vsum=vsum, dot=dot, logsumexp=logsumexp, custom=lambda a, b: Mul.apply(a, b))
-
-
-def flt_all(kinks):
-    """The float reference; kinks collects every input of a piecewise op, to keep points off the kinks."""
-    def at_kink(f):
-        def g(u):
-            kinks.append(u)
-            return f(u)
-        return g
-    return every_op_namespace(
-        FLT, relu=at_kink(lambda u: max(u, 0.0)), abs=at_kink(abs),
-        leaky_relu=at_kink(lambda u: u if u > 0 else 0.01 * u),
-        softplus=lambda u: max(u, 0.0) + math.log1p(math.exp(-abs(u))),
-        vsum=lambda xs: sum(xs, 0.0), dot=lambda w, x, b: sum(a * c for a, c in zip(w, x)) + b,
-        logsumexp=_flt_lse, custom=lambda a, b: a * b)
-
-
-TCH_ALL = torch and every_op_namespace(
-    TCH, relu=torch.relu, abs=torch.abs, leaky_relu=lambda u: F.leaky_relu(u, 0.01), softplus=F.softplus,
-    vsum=lambda xs: sum(xs), dot=lambda w, x, b: sum(a * c for a, c in zip(w, x)) + b,
-    logsumexp=lambda xs: torch.logsumexp(torch.stack(list(xs)), 0), custom=lambda a, b: a * b)
-
-EVERY_OP = {
-    "add":        lambda N, a, b: a + b,
-    "sub-scaled": lambda N, a, b: 0.5 * a - b / 3,
-    "mul":        lambda N, a, b: a * b,
-    "div":        lambda N, a, b: a / (1.5 + N.tanh(b)),
-    "reuse":      lambda N, a, b: a * a * N.tanh(a) - a * b + a,
-    "relu":       lambda N, a, b: N.relu(a - 0.25),
-    "abs":        lambda N, a, b: N.abs(a - b),
-    "leaky_relu": lambda N, a, b: N.leaky_relu(b + 0.1),
-    "softplus":   lambda N, a, b: N.softplus(a * b),
-    "pow":        lambda N, a, b: (1 + a * a) ** N.tanh(b),
-    "pow const":  lambda N, a, b: N.tanh(a) ** 3,
-    "vsum":       lambda N, a, b: N.vsum([a, b, a]),
-    "dot":        lambda N, a, b: N.dot([a, b], [b, N.tanh(a)], a),
-    "logsumexp":  lambda N, a, b: N.logsumexp([a, b, a]),
-    "custom":     lambda N, a, b: N.custom(a, N.sin(b)),
-    "tanh":       lambda N, a, b: N.tanh(a + b),
-    "sigmoid":    lambda N, a, b: N.sigmoid(a),
-    "exp log":    lambda N, a, b: N.log(1 + N.exp(-a * a)) + N.sqrt(1 + b * b),
-    "cos":        lambda N, a, b: N.cos(a),
-}
-
-
-@st.composite
-def every_op_dags(draw, ops=tuple(sorted(EVERY_OP)), leaves=(1, 3)):
-    """Leaves in [-1, 1] and up to 10 ops over EVERY_OP, each reading any earlier nodes (heavy reuse)."""
-    xs = draw(st.lists(st.floats(-1, 1), min_size=leaves[0], max_size=leaves[1]))
-    program = []
-    for k in range(draw(st.integers(1, 10))):
-        n = len(xs) + k
-        program.append((draw(st.sampled_from(ops)), draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1))))
-    return xs, program
-
-
-def run_every_op(program, N, *leaves):
-    nodes = list(leaves)
-    for op, i, j in program:
-        nodes.append(EVERY_OP[op](N, nodes[i], nodes[j]))
-    return nodes[-1]
-
-
-def off_the_kinks(program, leaves):
-    """assume() the point is a safe distance from every kink and the values stay moderate."""
-    kinks = []
-    value = run_every_op(program, flt_all(kinks), *leaves)
-    assume(all(abs(u) > 1e-3 for u in kinks) and abs(value) < 1e6)
-    return functools.partial(run_every_op, program, flt_all([]))
-
-
-@MANY
-@given(dag=every_op_dags())
-def test_random_graphs_over_every_op_against_central_difference(dag):
-    leaves, program = dag
-    reference = off_the_kinks(program, leaves)
-    xs = [Value(x) for x in leaves]
-    out = run_every_op(program, VAL_ALL, *xs)
-    assert close(out.data, reference(*leaves), 1e-12, 1e-14)
-    out.backward()
-    for i, x in enumerate(xs):
-        assert close(x.grad, cdiff(reference, leaves, i), 1e-6, 1e-8), (program, i)
-
-
-@requires_torch
-@FEW
-@given(dag=every_op_dags())
-def test_random_graphs_over_every_op_against_torch(dag):
-    leaves, program = dag
-    off_the_kinks(program, leaves)
-    xs = [Value(x) for x in leaves]
-    ts_ = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in leaves]
-    out, tout = run_every_op(program, VAL_ALL, *xs), run_every_op(program, TCH_ALL, *ts_)
-    out.backward()
-    tout.backward()
-    assert close(out.data, tout.item(), 1e-12, 1e-14)
-    for x, t in zip(xs, ts_):
-        assert close(x.grad, 0.0 if t.grad is None else t.grad.item(), 1e-10, 1e-12), program
-
-
-SMOOTH_OPS = tuple(sorted(op for op in EVERY_OP if op != "custom"))   # a ScalarFunction has no second derivative
-
-
-@FEW
-@given(dag=every_op_dags(ops=SMOOTH_OPS, leaves=(2, 3)))
-def test_second_derivatives_of_several_arguments_by_nesting_grad(dag):
-    leaves, program = dag
-    off_the_kinks(program, leaves)
-    f = functools.partial(run_every_op, program, VAL_ALL)
-    n = len(leaves)
-    for i in range(n):
-        first = grad(f, i)
-        for j in range(n):
-            h = grad(first, j)(*leaves)
-            assert isinstance(h, float)
-            assert close(h, cdiff(first, leaves, j), 1e-5, 1e-7), (program, i, j)
-    assert close(grad(grad(f, 0), 1)(*leaves), grad(grad(f, 1), 0)(*leaves), 1e-9, 1e-12)
-
-
-@requires_torch
-@FEW
-@given(dag=every_op_dags(ops=SMOOTH_OPS, leaves=(2, 3)))
-def test_nested_grad_hessian_matches_torch(dag):
-    leaves, program = dag
-    off_the_kinks(program, leaves)
-    f = functools.partial(run_every_op, program, VAL_ALL)
-    th = torch.autograd.functional.hessian(lambda v: run_every_op(program, TCH_ALL, *v.unbind()),
-                                           torch.tensor(leaves, dtype=torch.float64))
-    for i in range(len(leaves)):
-        for j in range(len(leaves)):
-            assert close(grad(grad(f, i), j)(*leaves), th[i, j].item(), 1e-9, 1e-11), (program, i, j)
-
-
-################ Reliability: wider ranges: zeros, ±0, subnormals, huge numbers, kinks, nan and inf
-
-EDGE_FLOATS = [0.0, -0.0, 5e-324, -5e-324, 2.2250738585072014e-308, 1e-300, -1e-300, 1.0, -1.0,
-               1e300, -1e300, 1.7976931348623157e308, -1.7976931348623157e308]
-EDGES = st.one_of(st.sampled_from(EDGE_FLOATS), st.floats(allow_nan=False, allow_infinity=False))
-
-
-STABLE_REFERENCE = {                                 # sigmoid and softplus never overflow (the conventions)
-    "sigmoid":  lambda x: 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x)),
-    "softplus": lambda x: max(x, 0.0) + math.log1p(math.exp(-abs(x))),
-}
-NAN_KINKS = {"relu": 0.0, "leaky_relu": 0.0}         # at nan, PyTorch passes 1 and the slope; we pass 0
-
-
-@pytest.mark.parametrize("name, reference, function, expr, domain", UNARY, ids=[r[0] for r in UNARY])
-@MANY
-@given(x=EDGES)
-def test_unary_values_over_the_whole_float_range(name, reference, function, expr, domain, x):
-    if name == "x ** 2.5" and x < 0.0:               # never complex: a named ValueError (Python gives complex)
-        with pytest.raises(ValueError, match=names("**", repr(x))):
-            function(Value(x))
-        return
-    try:
-        expected = STABLE_REFERENCE.get(name, reference)(x)
-    except OverflowError:
-        if "**" not in name:                         # exp: OverflowError naming the op and x
-            with pytest.raises(OverflowError, match=names(repr(x))):
-                function(Value(x))
-            return
-        expected = INF                               # ** beyond the float range: inf, as x * x gives
-    except (ValueError, ZeroDivisionError) as e:
-        with pytest.raises(type(e), match=names(repr(x))):
-            function(Value(x))
-        return
-    out = function(Value(x))
-    assert close(out.data, expected, 1e-15, 0.0), (name, x, out.data, expected)
-    if name not in ("relu", "leaky_relu"):           # max(-0.0, 0.0) has no sign worth keeping
-        assert math.copysign(1, out.data) == math.copysign(1, expected), (name, x, out.data, expected)
-
-
-def torch_unary(name):
-    return TORCH_VERSION.get(name, UNARY_BY_NAME[name][2])
-
-
-@requires_torch
-@pytest.mark.parametrize("name", [r[0] for r in UNARY])
-@pytest.mark.parametrize("x", EDGE_FLOATS + [NAN, INF, -INF])
-def test_unary_gradients_at_edge_points_match_torch(name, x):
-    function = UNARY_BY_NAME[name][2]
-    try:
-        out = function(Value(x))
-    except (ValueError, OverflowError, ZeroDivisionError):
-        return                                       # the library raises, naming the op (tested above)
-    v = Value(x)
-    function(v).backward()
-    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
-    torch_unary(name)(t).backward()
-    expected = NAN_KINKS[name] if name in NAN_KINKS and math.isnan(x) else t.grad.item()
-    # torch computes some functions of a subnormal x (log1p, expm1, ...) as 0: differences below
-    # the smallest normal float say nothing (the values are checked exactly against math above).
-    tiny = sys.float_info.min
-    assert close(out.data, torch_unary(name)(torch.tensor(x, dtype=torch.float64)).item(), 1e-15, tiny)
-    assert close(v.grad, expected, 1e-12, 0.0), (name, x, v.grad, expected)
-
-
-@requires_torch
-@pytest.mark.parametrize("name, reference, function, expr, domains, sides", [c for c in BINARY_CASES if "VV" in c.id])
-@pytest.mark.parametrize("a", [0.0, -0.0, 5e-324, 1e300, -1e300, 2.0, -2.0, NAN, INF, -INF])
-@pytest.mark.parametrize("b", [0.0, -0.0, 1e-300, 3.0, -3.0, 0.5, NAN, INF, -INF])
-def test_binary_gradients_at_edge_points_match_torch(name, reference, function, expr, domains, sides, a, b):
-    x, y = Value(a), Value(b)
-    try:
-        out = function(x, y)
-        out.backward()
-    except (ValueError, OverflowError, ZeroDivisionError):
-        return                                       # division by 0, a negative base's ln: named errors
-    tx, ty = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (a, b))
-    tout = function(tx, ty)
-    tout.backward()
-    assert close(out.data, tout.item(), 1e-15, 0.0), (name, a, b)
-    assert close(x.grad, tx.grad.item(), 1e-12, 0.0), (name, a, b, x.grad, tx.grad.item())
-    assert close(y.grad, ty.grad.item(), 1e-12, 0.0), (name, a, b, y.grad, ty.grad.item())
-
-
-################ Reliability: the audit's surviving mutants, each killed by a row here
-
-def test_a_zero_gradient_passes_nothing_through_an_infinite_slope():
-    for make in (lambda x: x.sqrt(), lambda x: x ** 0.5, lambda x: x ** 0.25):
-        x = Value(0.0)
-        (make(x) * 0).backward()
-        assert x.grad == 0.0
-        assert jvp(lambda v: make(v) * 0, [0.0], [1.0])[1] == 0.0
-        y = Value(0.0)
-        make(y).backward()
-        assert y.grad == INF
-
-
-def test_a_leaf_root_accumulates_its_seed_like_any_leaf():
-    x = Value(3.0)
-    x.backward()
-    x.backward()
-    assert x.grad == 2.0
-    y = Value(3.0)
-    y.backward(create_graph=True)
-    y.backward(create_graph=True)
-    assert float(y.grad) == 2.0
-    z = Value(2.0)
-    w = z * z
-    w.backward(create_graph=True)              # both paths of z·z add into z.grad
-    assert isinstance(z.grad, Value) and z.grad.data == 4.0
-
-
-def test_cross_entropy_rejects_a_negative_class_index():
-    with pytest.raises(ValueError, match=names("cross_entropy", "-1", "[0, 3)")):
-        cross_entropy([Value(1.0), Value(2.0), Value(3.0)], -1)
-    with pytest.raises(ValueError, match=names("cross_entropy", "3")):
-        cross_entropy([Value(1.0), Value(2.0), Value(3.0)], 3)
-
-
-def test_logsumexp_of_nothing_raises():
-    with pytest.raises(ValueError, match=names("logsumexp", "at least one")):
-        logsumexp([])
-
-
-@pytest.mark.parametrize("arg", [-1, -2, 2, True, 0.0, "0"])
-def test_central_difference_rejects_an_argument_out_of_range(arg):
-    with pytest.raises(IndexError, match=names("central_difference", f"arg={arg!r}", "2 argument")):
-        ts.central_difference(lambda x, y: x * y, 1.0, 2.0, arg=arg)
-
-
-def test_grad_tools_zero_the_leaves_before_their_own_pass():
-    x = Value(2.0, label="x")
-    y = x * x * 3
-    y.backward()
-    assert x.grad == 12.0
-    assert gradients_by_label(y) == {"x": 12.0}       # not 24: the leaf's old gradient is not added in
-    assert x.grad == 12.0                             # and it is put back afterwards
-    x.grad = 100.0
-    assert gradients_by_label(y) == {"x": 12.0} and x.grad == 100.0
-
-
-def test_value_label_must_be_a_string():
-    with pytest.raises(TypeError, match=names("Value", "label", "3")):
-        Value(1.0, label=3)
-    assert Value(1.0, label="a").label == "a" and Value(1.0).label == ""
-
-
-def test_hinge_loss_rejects_labels_other_than_plus_minus_one():
-    for bad in (0, 0.5, 2):
-        with pytest.raises(ValueError, match=names("hinge_loss", "-1 or +1")):
-            hinge_loss([Value(0.5)], [bad])
-    assert hinge_loss([Value(0.5)], [-1]).data == 1.5
-
-
-@pytest.mark.parametrize("x, truth", [(0.0, False), (-0.0, False), (2.0, True), (-1e-300, True), (NAN, True), (INF, True)])
-def test_bool_of_a_value_is_bool_of_its_number(x, truth):
-    assert bool(Value(x)) is truth
-
-
-@pytest.mark.parametrize("make", [lambda: ts.Neuron(0), lambda: ts.Layer(0, 2), lambda: MLP(0, [1]),
-                                  lambda: ts.Neuron(-1), lambda: ts.Neuron(True)])
-def test_layers_need_at_least_one_input(make):
-    with pytest.raises(ValueError, match="nin must be a positive int"):
-        make()
-
-
-@pytest.mark.parametrize("w, x", [([1.0, 2.0], [1.0]), ([1.0], [1.0, 2.0]), ([], [1.0])])
-def test_dot_of_sequences_of_different_lengths_raises(w, x):
-    with pytest.raises(ValueError, match=names("dot", f"({len(w)} and {len(x)})")):
-        dot(w, x)
-    assert dot([], []).data == 0.0 and dot([], [], 2.5).data == 2.5
+def readme_blocks():
+    """The ```python blocks of README.md: (the line its code starts on, the code)."""
+    text = (SOURCE.parent / "README.md").read_text(encoding="utf-8")
+    return [(text.count("\n", 0, m.start()) + 2, m.group(1))
+            for m in re.finditer(r"^```python\n(.*?)^```", text, flags=re.M | re.S)]
+
+
+@pytest.mark.parametrize("line, code", readme_blocks(), ids=[f"line {line}" for line, _ in readme_blocks()])
+def test_readme_python_blocks_run_on_their_own(line, code, monkeypatch, global_random):
+    """Each ```python block runs alone, in a fresh namespace, from the repository root (blocks not meant to run are not ```python)."""
+    monkeypatch.chdir(SOURCE.parent)
+    exec(compile("\n" * (line - 1) + code, "README.md", "exec"), {"__name__": "readme"})   # tracebacks give README's lines

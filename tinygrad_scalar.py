@@ -37,11 +37,11 @@ class Value:
     )
 
     def __init__(self, data, label="", requires_grad=True, *, name=None):
+        label = label if name is None else name     # minitorch's Scalar(x, name="x")
+        if isinstance(data, Value) or not isinstance(label, str):
+            raise TypeError(f"Value: expected a number and a str label, got {data!r} and {label!r}")
         if data.__class__ is not float:
             data = _value(data, "Value").data
-        label = label if name is None else name     # minitorch's Scalar(x, name="x")
-        if not isinstance(label, str):
-            raise TypeError(f"Value: label must be a str, got {label!r}")
         self.data, self.grad, self.label, self._prev = data, 0.0, label, ()
         self.requires_grad = requires_grad
 
@@ -57,11 +57,12 @@ class Value:
         if not self._prev:
             self._backward = _leaf if flag else _constant
         elif not flag:
-            raise RuntimeError(f"requires_grad_(False): only a leaf can stop requiring grad, and {self!r} "
-                               f"was made by an op: use v.detach() for a constant copy")
+            raise RuntimeError(f"requires_grad_(False): only a leaf can stop requiring grad; "
+                               f"{self!r} was made by an op: v.detach() is a constant copy")
 
     def __repr__(self):
-        return f"Value(data={self.data!r}, grad={self.grad!r}" + (f", label={self.label!r})" if self.label else ")")
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
     # ---------------- the primitive ops: compute the number, write the closure, return
     # The closure takes g = d(output)/d(result) and returns g times the local
@@ -167,9 +168,9 @@ class Value:
         self.grad += _node(seed, (), None) if create_graph else seed
         for v in order:                             # all that uses v came first: v.grad is complete
             g = v.grad
-            if g == 0.0:                            # 0 passes nothing, even through an infinite slope
+            if g == 0.0:                            # 0 passes nothing, even through infinite slopes
                 continue
-            # create_graph: the closure gets the parents and the result as Values, so it records graph
+            # create_graph: the closure is given the parents and result as Values, to record graph
             ds = v._backward(g, *v._prev, v) if create_graph else v._backward(g)
             for parent, d in zip(v._prev, ds):
                 if parent._backward is not _constant:   # constants take no gradient
@@ -177,8 +178,7 @@ class Value:
 
 
 def _order(root):
-    """Return root and what it depends on, each node before its parents (leaves left out),
-    by a depth-first search that keeps its own stack: no recursion limit to meet."""
+    """Return root and all it depends on but leaves, each before its parents (DFS, no recursion)."""
     order, opened, done, stack = [], set(), set(), [root]
     while stack:
         v = stack.pop()
@@ -324,7 +324,7 @@ def _pow_dx(g, x, y):
 def _ln(x):
     """ln x for d(x^y)/dy: 0 at x = 0 (as PyTorch); ValueError for x < 0."""
     if _num(x) < 0.0:
-        raise ValueError(f"**: the slope x^y·ln x in the exponent needs x >= 0, got x = {_num(x)!r}")
+        raise ValueError(f"**: the exponent's slope x^y·ln x needs x >= 0, got x = {_num(x)!r}")
     return 0.0 if _num(x) == 0.0 else x.log() if isinstance(x, Value) else _math(math.log, x, "log")
 
 
@@ -551,7 +551,8 @@ class no_grad:
         return self
 
     def __exit__(self, *exc):
-        _local.enabled = _local.saved.pop()
+        saved = _local.__dict__.setdefault("saved", [])    # (empty: a generator finished elsewhere)
+        _local.enabled = saved.pop() if saved else True
         _use_hook(-1)
         return False
 
@@ -716,10 +717,10 @@ def _check(v, op):
     return v
 
 
-def _nested(args):
-    """Whether a tool runs inside another transform's function, or on Values that learn: then its
-    results are Values, for the outer one to differentiate."""
-    return getattr(_local, "depth", 0) > 0 or any(isinstance(a, Value) and a.requires_grad for a in args)
+def _nested():
+    """Whether a tool runs inside another transform's function: then its results are Values, for
+    the outer one to differentiate (as JAX's transforms nest)."""
+    return getattr(_local, "depth", 0) > 0
 
 
 def _inside(f, *args):
@@ -754,7 +755,7 @@ def central_difference(f, *args, arg=0, epsilon=1e-6):
     xs = [a if isinstance(a, Value) else _value(a, "central_difference") for a in args]
     up, down = xs[:], xs[:]
     up[arg], down[arg] = xs[arg] + eps, xs[arg] - eps
-    if _nested(args):                                   # on Values: differentiable, as in JAX
+    if _nested():                                   # on Values: differentiable, as in JAX
         return (_scalar(f(*up), "central_difference") - _scalar(f(*down), "central_difference")) / (2 * eps)
     with no_grad():
         ups, downs = (_scalar(f(*[_value(x.data, "central_difference") for x in p]), "central_difference")
@@ -809,7 +810,7 @@ def value_and_grad(f, argnums=0):
 
     def value_and_grad_f(*args):
         nums = _argnums(argnums, len(args), "grad")
-        nested = _nested(args)
+        nested = _nested()
         inputs = [_input(a, "grad") if i in nums else a for i, a in enumerate(args)]
         out = _scalar(_inside(f, *inputs), "grad")
         with enable_grad():
@@ -925,7 +926,7 @@ def jvp(f, primals, tangents):
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(primals)} primal(s) but {len(tangents)} tangent(s); "
                          f"there must be one tangent per primal")
-    nested = _nested(primals + tangents)
+    nested = _nested()
     tangents = [t if isinstance(t, Value) else _value(t, "jvp").data for t in tangents]
     inputs, outs, single, order = _record(f, primals, "jvp")
     with enable_grad():
@@ -945,7 +946,7 @@ def jacobian(f, mode="rev"):
         raise ValueError(f"jacobian: mode must be 'rev' or 'fwd', got {mode!r}")
 
     def jacobian_f(*args):
-        nested = _nested(args)
+        nested = _nested()
         inputs, outs, single, order = _record(f, args, "jacobian")
         if mode == "rev":
             return [[_out(g, nested) for g in _gradients(o, inputs, nested)] for o in outs]
@@ -964,7 +965,7 @@ def hessian(f):
     Raises ValueError on a kink (relu or abs at 0), where there is no second derivative.
     """
     def hessian_f(*args):
-        nested = _nested(args)
+        nested = _nested()
         inputs = [_input(a, "hessian") for a in args]
         out = _scalar(_inside(f, *inputs), "hessian")
         for v in _all_nodes([out]):
@@ -1247,10 +1248,9 @@ import random
 
 
 def _rng(seed):
-    """Return what to draw from: a Random as given, a new Random(seed), or for None the random
-    module itself, so that random.seed(1337) beforehand repeats the draws (micrograd's habit)."""
+    """Return what to draw from: a Random as given, or a new Random(seed)."""
     if seed is None or seed is random:
-        return random
+        return random                                # so random.seed(1337) repeats the draws
     return seed if isinstance(seed, random.Random) else random.Random(seed)
 
 
@@ -1268,9 +1268,11 @@ def _activation(activation, nonlin, where):
     """Return the activation's name, reading micrograd's nonlin=True/False as "relu"/"none"."""
     if nonlin is not None:
         if not isinstance(nonlin, bool):
-            raise TypeError(f"{where}: nonlin must be True (ReLU) or False (linear), got {nonlin!r}")
+            raise TypeError(f"{where}: nonlin must be True (ReLU) or False (linear), "
+                            f"got {nonlin!r}")
         if activation != "relu":
-            raise ValueError(f"{where}: give activation={activation!r} or nonlin={nonlin!r}, not both")
+            raise ValueError(f"{where}: give activation={activation!r} or nonlin={nonlin!r}, "
+                             "not both")
         activation = "relu" if nonlin else "none"
     activation = "none" if activation in (None, "linear") else activation
     if activation not in _ACTIVATIONS:
@@ -1280,7 +1282,7 @@ def _activation(activation, nonlin, where):
 
 
 class _Inputs(tuple):
-    """A tuple of Values already checked: what a layer hands the next one, so no check is repeated."""
+    """A tuple of Values already checked, which a layer hands the next one."""
 
 
 def _inputs_of(x, nin, where):
@@ -1294,6 +1296,34 @@ def _inputs_of(x, nin, where):
     if len(x) != nin:
         raise ValueError(f"{where}: expected {nin} input(s), got {len(x)}: {x!r}")
     return _Inputs(_values(x, where))
+
+
+def _data(tree):
+    """Return a tree of dicts and lists of Values with each Value replaced by its .data."""
+    if isinstance(tree, dict):
+        return {k: _data(v) for k, v in tree.items()}
+    return [_data(v) for v in tree] if isinstance(tree, list) else tree.data
+
+
+def _walk(tree, state, where, name=""):
+    """Yield (name, Value, number) for each Value in tree and its number in state, or raise naming
+    where state differs in shape: name "layers.0.weight[3][1]" is state["layers.0.weight"][3][1]."""
+    if isinstance(tree, dict):
+        if not isinstance(state, dict) or set(state) != set(tree):
+            got = sorted(state) if isinstance(state, dict) else state
+            raise ValueError(f"load_state_dict: {where} expects keys {sorted(tree)}, got {got!r}")
+        for k in tree:
+            yield from _walk(tree[k], state[k], f"{where}.{k}", k)
+    elif isinstance(tree, list):
+        if not isinstance(state, (list, tuple)) or len(state) != len(tree):
+            n = len(state) if isinstance(state, (list, tuple)) else state
+            raise ValueError(f"load_state_dict: {where} expects a list of {len(tree)}, got {n!r}")
+        for i, (t, s) in enumerate(zip(tree, state)):
+            yield from _walk(t, s, f"{where}[{i}]", f"{name}[{i}]")
+    elif isinstance(state, bool) or not isinstance(state, numbers.Real):
+        raise TypeError(f"load_state_dict: {where} expects a number, got {state!r}")
+    else:
+        yield name, tree, state
 
 
 class Module:
@@ -1311,83 +1341,31 @@ class Module:
     def __call__(self, x):
         return self.forward(x)
 
-    def _named(self):
-        """The parameters in state_dict()'s shape: a dict of Values and lists of them."""
+    def _named(self):                                # state_dict()'s shape, with the Values in it
         return {"parameters": self.parameters()}
 
     def named_parameters(self):
-        """Yield (name, Value) in parameters() order; a name is the Value's place in state_dict():
-        "layers.0.weight[3][1]" is state_dict()["layers.0.weight"][3][1]."""
-        names = {id(p): name for key, tree in self._named().items() for name, p in _paths(tree, key)}
+        """Yield (name, Value) in parameters() order, named by the Value's place in state_dict()."""
+        walk = _walk(self._named(), self.state_dict(), type(self).__name__)
+        names = {id(p): name for name, p, _ in walk}
         for p in self.parameters():
             yield names[id(p)], p
 
     def state_dict(self):
         """Return the parameters as plain, JSON-serialisable data, named as in PyTorch."""
-        return _map_tree(lambda p: p.data, self._named())
+        return _data(self._named())
 
     def load_state_dict(self, state):
         """Set the parameters from state_dict() data; a wrong shape changes nothing and raises."""
-        named = self._named()
-        _check_state(_map_tree(lambda p: p.data, named), state, type(self).__name__)
-        new = [_value(x, "load_state_dict").data for x in _flatten(state, named)]   # all, before any is set
-        for p, x in zip(_flatten(named, named), new):
+        leaves = list(_walk(self._named(), state, type(self).__name__))   # all checked first
+        new = [_value(x, "load_state_dict").data for _, _, x in leaves]
+        for (_, p, _), x in zip(leaves, new):
             p.data = x
 
 
-def _map_tree(fn, tree):
-    """Apply fn to every Value in a tree of dicts and lists."""
-    if isinstance(tree, dict):
-        return {k: _map_tree(fn, v) for k, v in tree.items()}
-    if isinstance(tree, list):
-        return [_map_tree(fn, v) for v in tree]
-    return fn(tree)
-
-
-def _paths(tree, name):
-    """Yield (name[i][j]..., Value) for every Value in a tree of lists."""
-    if isinstance(tree, list):
-        for i, t in enumerate(tree):
-            yield from _paths(t, f"{name}[{i}]")
-    else:
-        yield name, tree
-
-
-def _flatten(tree, shape):
-    """Return the leaves of tree in the order of shape's keys and lists."""
-    if isinstance(shape, dict):
-        return [x for k in shape for x in _flatten(tree[k], shape[k])]
-    if isinstance(shape, list):
-        return [x for t, sh in zip(tree, shape) for x in _flatten(t, sh)]
-    return [tree]
-
-
-def _check_state(own, state, where):
-    """Raise ValueError or TypeError unless state has exactly own's structure."""
-    if isinstance(own, dict):
-        if not isinstance(state, dict) or set(state) != set(own):
-            got = sorted(state) if isinstance(state, dict) else state
-            raise ValueError(f"load_state_dict: {where} expects keys {sorted(own)}, got {got!r}")
-        for k in own:
-            _check_state(own[k], state[k], f"{where}.{k}")
-    elif isinstance(own, list):
-        if not isinstance(state, (list, tuple)) or len(state) != len(own):
-            n = len(state) if isinstance(state, (list, tuple)) else state
-            raise ValueError(f"load_state_dict: {where} expects a list of {len(own)}, got {n!r}")
-        for i, (o, s) in enumerate(zip(own, state)):
-            _check_state(o, s, f"{where}[{i}]")
-    elif isinstance(state, bool) or not isinstance(state, numbers.Real):
-        raise TypeError(f"load_state_dict: {where} expects a number, got {state!r}")
-
-
 class Neuron(Module):
-    """act(w·x + b): one weight per input, a bias, and an activation.
-
-    init="micrograd" (the default) draws w from uniform(-1, 1) and sets b = 0, as
-    micrograd does; init="pytorch" draws w and b from uniform(±1/√nin), as nn.Linear.
-    Without seed the draws come from the random module (random.seed() repeats them).
-    nonlin=True/False is micrograd's spelling of activation="relu"/"none".
-    """
+    """act(w·x + b), with w from uniform(-1, 1) and b = 0 as in micrograd (init="micrograd"),
+    or w and b from uniform(±1/√nin) as in nn.Linear (init="pytorch")."""
 
     def __init__(self, nin, activation="relu", seed=None, *, nonlin=None, init="micrograd"):
         _count(nin, "nin", "Neuron")
@@ -1406,7 +1384,8 @@ class Neuron(Module):
         return self.activation != "none"
 
     def forward(self, x):
-        xs = x if x.__class__ is _Inputs and len(x) == len(self.w) else _inputs_of(x, len(self.w), "Neuron")
+        xs = x if x.__class__ is _Inputs and len(x) == len(self.w) else \
+            _inputs_of(x, len(self.w), "Neuron")
         out = _dot_node((*self.w, *xs, self.b), len(self.w))
         return self._act(out) if self._act else out
 
@@ -1441,24 +1420,23 @@ class Layer(Module):
         return {"weight": [n.w for n in self.neurons], "bias": [n.b for n in self.neurons]}
 
     def __repr__(self):
-        return f"Layer({len(self.neurons[0].w)}, {len(self.neurons)}, activation={self.neurons[0].activation!r})"
+        return (f"Layer({len(self.neurons[0].w)}, {len(self.neurons)}, "
+                f"activation={self.neurons[0].activation!r})")
 
 
 class MLP(Module):
-    """A multi-layer perceptron: MLP(2, [16, 16, 1]) maps 2 inputs through two hidden layers to 1 output.
-
-    Hidden layers use the activation (nonlin=False: none); the last layer is linear, as in
-    micrograd. seed and init as for Neuron.
-    """
+    """Layers in a row: MLP(2, [16, 16, 1]) maps 2 inputs through two hidden layers to 1 output."""
 
     def __init__(self, nin, nouts, activation="relu", seed=None, *, nonlin=None, init="micrograd"):
         if not isinstance(nouts, (list, tuple)) or not nouts:
-            raise TypeError(f"MLP: nouts must be a list of layer widths such as [16, 16, 1], got {nouts!r}")
+            raise TypeError(f"MLP: nouts must be a list of layer widths such as [16, 16, 1], "
+                            f"got {nouts!r}")
         activation = _activation(activation, nonlin, "MLP")
         rng = _rng(seed)
         sizes = [nin] + list(nouts)
-        self.layers = [Layer(sizes[i], sizes[i + 1], activation if i < len(nouts) - 1 else "none", rng,
-                             init=init) for i in range(len(nouts))]
+        acts = [activation] * (len(nouts) - 1) + ["none"]   # the last is linear, as in micrograd
+        self.layers = [Layer(a, b, act, rng, init=init)
+                       for a, b, act in zip(sizes, sizes[1:], acts)]
 
     def forward(self, x):
         xs = _inputs_of(x, len(self.layers[0].neurons[0].w), "MLP")
@@ -1474,7 +1452,8 @@ class MLP(Module):
                 for k, v in layer._named().items()}
 
     def __repr__(self):
-        return f"MLP({len(self.layers[0].neurons[0].w)}, {[len(layer.neurons) for layer in self.layers]})"
+        widths = [len(layer.neurons) for layer in self.layers]
+        return f"MLP({len(self.layers[0].neurons[0].w)}, {widths})"
 
 
 # ---------------- optimizers: SGD and Adam, with PyTorch's update rules
@@ -1489,7 +1468,8 @@ class _Optimizer:
         try:
             self.params = list(params) if not isinstance(params, Value) else [params]
         except TypeError:
-            raise TypeError(f"{name}: expected a list of Values to optimize, got {params!r}") from None
+            raise TypeError(f"{name}: expected a list of Values to optimize, "
+                            f"got {params!r}") from None
         if not self.params:
             raise ValueError(f"{name}: got an empty parameter list")
         seen = set()
@@ -1508,8 +1488,7 @@ class _Optimizer:
 
 
 def _hyper(x, name, what, high=math.inf, positive=False):
-    """Return a hyperparameter as a float in [0, high) (above 0 if positive), or raise ValueError
-    naming the optimizer and the value."""
+    """Return x as a float in [0, high) (above 0 if positive), or raise ValueError naming it."""
     if isinstance(x, bool) or not isinstance(x, numbers.Real) or not 0.0 <= x < high \
             or (positive and x == 0.0):
         bound = f"in [0, {high:g})" if high < math.inf else "> 0" if positive else ">= 0"
@@ -1518,7 +1497,7 @@ def _hyper(x, name, what, high=math.inf, positive=False):
 
 
 class SGD(_Optimizer):
-    """Stochastic gradient descent: p ← p − lr·(g + wd·p), with optional momentum (as torch.optim.SGD)."""
+    """p ← p − lr·(g + wd·p), with optional momentum, as torch.optim.SGD."""
 
     def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):
         super().__init__(params, lr)
@@ -1527,7 +1506,7 @@ class SGD(_Optimizer):
         self.velocity = [None] * len(self.params)   # momentum buffers, made on the first step
 
     def step(self):
-        """Update every parameter once (one whose grad is None is skipped, as in PyTorch)."""
+        """Update every parameter once, skipping one whose grad is None (as PyTorch does)."""
         for i, p in enumerate(self.params):
             if p.grad is None:
                 continue
@@ -1539,21 +1518,21 @@ class SGD(_Optimizer):
 
 
 class Adam(_Optimizer):
-    """Adam: steps by bias-corrected running means of g and g² (as torch.optim.Adam)."""
+    """Steps by bias-corrected running means of g and g², as torch.optim.Adam."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, lr)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
         self.beta1, self.beta2 = (_hyper(b, "Adam", "betas", high=1.0) for b in betas)
-        self.eps = _hyper(eps, "Adam", "eps", positive=True)    # 0 would divide 0 by 0 at a zero gradient
+        self.eps = _hyper(eps, "Adam", "eps", positive=True)    # 0 would make 0/0 at g = 0
         self.weight_decay = _hyper(weight_decay, "Adam", "weight_decay")
         self.m = [0.0] * len(self.params)            # running mean of g
         self.v = [0.0] * len(self.params)            # running mean of g²
         self.t = 0                                   # steps taken
 
     def step(self):
-        """Update every parameter once (skipping a grad of None); all is computed before anything changes."""
+        """Update every parameter once, skipping a grad of None; compute all, then set all."""
         t = self.t + 1
         c1, c2 = 1.0 - self.beta1 ** t, 1.0 - self.beta2 ** t
         new = []
@@ -1572,7 +1551,7 @@ class Adam(_Optimizer):
 # ---------------- losses, with PyTorch's names and meanings
 
 def _pairs(preds, targets, op):
-    """Return preds and targets as two equal-length lists (a single pair becomes lists of one)."""
+    """Return preds and targets as two equal-length lists of Values (a single pair too)."""
     if isinstance(preds, (Value, numbers.Real)):
         preds, targets = [preds], [targets]
     if not isinstance(targets, (list, tuple)) or not isinstance(preds, (list, tuple)):
@@ -1588,13 +1567,13 @@ def _mean(values):
 
 
 def mse_loss(preds, targets):
-    """Mean of (pred − target)²."""
+    """Return the mean of (pred − target)²."""
     preds, targets = _pairs(preds, targets, "mse_loss")
     return _mean([(p - t) * (p - t) for p, t in zip(preds, targets)])
 
 
 def hinge_loss(scores, labels):
-    """Mean of max(0, 1 − label·score), labels ±1: micrograd's max-margin loss."""
+    """Return the mean of max(0, 1 − label·score), labels ±1: micrograd's max-margin loss."""
     scores, labels = _pairs(scores, labels, "hinge_loss")
     for y in labels:
         if y.data not in (-1.0, 1.0):
@@ -1603,28 +1582,26 @@ def hinge_loss(scores, labels):
 
 
 def binary_cross_entropy_with_logits(logits, targets):
-    """Mean of softplus(x) − x·t, the stable form of −t·ln σ(x) − (1 − t)·ln(1 − σ(x))."""
+    """Return the mean of softplus(x) − x·t, the stable −t·ln σ(x) − (1 − t)·ln(1 − σ(x))."""
     logits, targets = _pairs(logits, targets, "binary_cross_entropy_with_logits")
     return _mean([x.softplus() - x * t for x, t in zip(logits, targets)])
 
 
 def cross_entropy(logits, target):
-    """−log softmax(logits)[target]: one example (a list of logits and a class index) or a batch (mean)."""
+    """Return −log softmax(logits)[target]; for a batch of rows and targets, the mean."""
     if not isinstance(logits, (list, tuple)) or not logits:
         raise TypeError(f"cross_entropy: expected a non-empty list of logits, got {logits!r}")
     if isinstance(logits[0], (list, tuple)):
         if not isinstance(target, (list, tuple)) or len(logits) != len(target):
-            raise ValueError(f"cross_entropy: {len(logits)} examples need a list of {len(logits)} "
-                             f"class indices, got {target!r}")
+            raise ValueError(f"cross_entropy: {len(logits)} examples need a list of "
+                             f"{len(logits)} class indices, got {target!r}")
         return _mean([cross_entropy(row, t) for row, t in zip(logits, target)])
-    try:
-        if isinstance(target, bool):
-            raise TypeError
-        target = operator.index(target)          # int, or numpy's integers
-    except TypeError:
-        raise TypeError(f"cross_entropy: target must be an int class index, got {target!r}") from None
+    if isinstance(target, bool) or not hasattr(type(target), "__index__"):   # int, numpy's ints
+        raise TypeError(f"cross_entropy: target must be an int class index, got {target!r}")
+    target = operator.index(target)
     if not 0 <= target < len(logits):
-        raise ValueError(f"cross_entropy: target must be a class index in [0, {len(logits)}), got {target!r}")
+        raise ValueError(f"cross_entropy: target must be a class index in [0, {len(logits)}), "
+                         f"got {target!r}")
     x = _value(logits[target], "cross_entropy")
     return logsumexp(logits) - x
 
@@ -1632,10 +1609,7 @@ def cross_entropy(logits, target):
 # ---------------- data for demos and tests, in pure Python
 
 def make_moons(n=None, noise=0.1, seed=None, *, n_samples=None):
-    """Return (X, y): n points on two interleaving half circles, labels 0 and 1 (as scikit-learn's).
-
-    n_samples is scikit-learn's name for n. Without seed the noise comes from the random module.
-    """
+    """Return (X, y): n points on two interleaving half circles, labels 0 and 1 (as sklearn)."""
     if n_samples is not None:
         if n is not None and n != n_samples:
             raise ValueError(f"make_moons: give n={n!r} or n_samples={n_samples!r}, not both")
@@ -1655,12 +1629,10 @@ def make_moons(n=None, noise=0.1, seed=None, *, n_samples=None):
 
 
 def make_linear(n=50, weight=5.0, bias=10.0, noise=3.0, x_range=(-10.0, 10.0), seed=None):
-    """Return (xs, ys) with y = bias + weight·x + gaussian noise (the notes' regression exercise)."""
+    """Return (xs, ys) with y = bias + weight·x + gaussian noise: the notes' regression."""
     rng = _rng(seed)
     xs = [rng.uniform(*x_range) for _ in range(n)]
     return xs, [bias + weight * x + rng.gauss(0, noise) for x in xs]
-
-
 
 
 ################ Appendix — jit: trace once, then run straight-line Python
@@ -1674,6 +1646,7 @@ def make_linear(n=50, weight=5.0, bias=10.0, noise=3.0, x_range=(-10.0, 10.0), s
 # are compiled once; later calls run them on floats alone.
 
 import sys
+from keyword import iskeyword
 
 
 class _Retrace(Exception):
@@ -1692,8 +1665,8 @@ class _Code:
 
     def bind(self, obj):
         """Give obj a name in the namespace (its own name where free) and return that name."""
-        base = "".join(c if c.isalnum() else "_" for c in str(getattr(obj, "__name__", "fn"))).strip("_")
-        base = base if base[:1].isalpha() else "fn" + base
+        base = str(getattr(obj, "__name__", "fn")).strip("_")
+        base = base if base.isidentifier() and base.isascii() and not iskeyword(base) else "fn"
         name, k = base, 1
         while self.namespace.setdefault(name, obj) is not obj:
             name, k = f"{base}_{k}", k + 1
@@ -2014,7 +1987,7 @@ class _Jitted:
         if self.mode == "f":
             traced = [i for i, a in enumerate(args) if isinstance(a, float)]
         else:
-            traced = list(_argnums(self.argnums, len(args), "grad"))
+            traced = list(dict.fromkeys(_argnums(self.argnums, len(args), "grad")))   # once each
         xs = [_value(args[i], "jit").data for i in traced]
         return xs, [len(args)] + [(i, type(a), a) for i, a in enumerate(args) if i not in traced], traced
 
@@ -2046,7 +2019,9 @@ class _Jitted:
             outs, shape = self._outputs(result)
             returns = [o.data for o in outs]
             if self.mode != "f":                     # the gradients, for argnums in their order
-                for w, g in zip(leaves, _write_backward(outs[0], leaves)):
+                wrt = leaves if self.params is not None else \
+                    [leaves[traced.index(i)] for i in _argnums(self.argnums, len(args), "grad")]
+                for w, g in zip(wrt, _write_backward(outs[0], wrt)):
                     if isinstance(g, _Symbol):           # each under its own name, added to 0.0 as
                         g = g.write(lambda x: 0.0 + x, "0.0 + {}", g)     # backward() adds it
                         g.name = "d" + w.data.name
@@ -2067,6 +2042,9 @@ class _Jitted:
             loss, aux = result
             if isinstance(loss, Value) and aux and all(isinstance(a, Value) for a in aux):
                 return [loss] + list(aux), ("aux", len(aux))
+        if self.mode in ("grad", "value_and_grad") and not isinstance(result, (Value, bool)) \
+                and isinstance(result, numbers.Real):
+            result = _value(result, "grad")          # a constant, as grad takes it: slope 0
         if isinstance(result, Value):
             return [result], None
         if self.mode == "f" and isinstance(result, (tuple, list)) and result \
@@ -2148,19 +2126,13 @@ import argparse
 import collections
 import os
 
+
 class TrainResult(collections.namedtuple("TrainResult", "model accuracy")):
-    """What train_moons returns: it unpacks as (model, accuracy), as before 0.2.0;
-    .losses and .accuracies hold the number at every step, for plotting."""
+    """Unpack as (model, accuracy); .losses and .accuracies hold every step's numbers, to plot."""
 
 
 def train_moons(steps=200, n=100, seed=1, progress=True, use_jit=True):
-    """Train MLP(2, [16, 16, 1]) on two-moons, as micrograd's demo does; stop at 100% accuracy.
-
-    Return a TrainResult: model, accuracy, and the per-step losses and accuracies.
-    progress=False trains silently. use_jit=True traces the step once with
-    jit_loss and then runs generated code; use_jit=False runs backward() on a
-    fresh graph every step. Both train the same model, number for number.
-    """
+    """Train MLP(2, [16, 16, 1]) on two-moons, as micrograd's demo does, until 100% accuracy."""
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise ValueError(f"train_moons: steps must be an int >= 0, got {steps!r}")
     X, y = make_moons(n, noise=0.1, seed=seed)
@@ -2169,11 +2141,11 @@ def train_moons(steps=200, n=100, seed=1, progress=True, use_jit=True):
     params = model.parameters()
     opt = SGD(params, lr=1.0)
 
-    def loss_and_scores():                           # the whole batch: the loss, and the scores for accuracy
+    def loss_and_scores():                           # the whole batch, and its scores for accuracy
         scores = [model(x) for x in X]
         return hinge_loss(scores, labels) + 1e-4 * vsum(p * p for p in params), scores
 
-    def step_by_backward():                          # what step() does, by the graph
+    def step_by_backward():                          # what the jitted step does, by the graph
         loss, scores = loss_and_scores()
         opt.zero_grad()
         loss.backward()
@@ -2184,58 +2156,51 @@ def train_moons(steps=200, n=100, seed=1, progress=True, use_jit=True):
     losses, accuracies = [], []
     for k in range(steps + 1):
         loss, scores = step()
-        accuracy = sum((s > 0) == (t > 0) for s, t in zip(scores, labels)) / n
         losses.append(loss)
-        accuracies.append(accuracy)
-        last = accuracy == 1.0 or k == steps         # the model returned is the one just measured
+        accuracies.append(sum((s > 0) == (t > 0) for s, t in zip(scores, labels)) / n)
+        last = accuracies[-1] == 1.0 or k == steps   # the model returned is the one just measured
         if report:
-            report(k, loss, accuracy, last)
+            report(k, loss, accuracies[-1], last)
         if last:
             break
         opt.lr = 1.0 - 0.9 * k / steps               # learning-rate decay
         opt.step()
-    result = TrainResult(model, accuracy)
+    result = TrainResult(model, accuracies[-1])
     result.losses, result.accuracies = losses, accuracies
     return result
 
 
 def _progress_bar(total):
-    """Return report(k, loss, accuracy, last), which shows training progress where it runs:
-    a tqdm.auto bar when tqdm is installed; on a terminal, one line redrawn in place;
-    piped or in a notebook, a plain line every tenth of the steps and at the end."""
+    """Return report(k, loss, accuracy, last): a tqdm.auto bar if installed, else lines of text."""
     try:
         from tqdm.auto import tqdm
     except ImportError:
         tqdm = None
-    if tqdm is not None:
-        bar = tqdm(total=total, desc="training", unit="step")
+    bar = tqdm(total=total, desc="training", unit="step") if tqdm else None
+    redraw = sys.stdout is not None and sys.stdout.isatty()   # else a line every tenth of the steps
 
-        def report(k, loss, acc, last):
+    def report(k, loss, acc, last):
+        line = f"step {k:{len(str(total))}d}/{total}  loss {loss:.4f}  accuracy {acc:6.1%}"
+        if bar is not None:
             bar.set_postfix(loss=f"{loss:.4f}", accuracy=f"{acc:.0%}", refresh=False)
             bar.update(k - bar.n)
             if last:
                 bar.close()
-        return report
-    on_terminal = sys.stdout is not None and sys.stdout.isatty()
-    every = max(1, total // 10)
-
-    def report(k, loss, acc, last):
-        line = f"step {k:{len(str(total))}d}/{total}  loss {loss:.4f}  accuracy {acc:6.1%}"
-        if on_terminal:
+        elif redraw:
             print("\r" + line, end="\n" if last else "", flush=True)
-        elif last or k % every == 0:
+        elif last or k % max(1, total // 10) == 0:
             print(line, flush=True)
     return report
 
 
 def main(argv=()):
     """Differentiate the course notes' example, check it numerically, then train a small MLP."""
-    parser = argparse.ArgumentParser(
-        prog="python -m tinygrad_scalar",
-        description="Differentiate the course notes' example f(x1, x2) = log(x1*x2*(x1 + x2)) / (x1 - x2)**2 "
-                    "at (2, 10), check its gradient against a central difference, then train "
-                    "MLP(2, [16, 16, 1]) on two-moons with SGD until 100% training accuracy or --steps "
-                    "(the training step is traced once by jit_loss, then runs as generated Python).")
+    formula = "log(x1*x2*(x1 + x2)) / (x1 - x2)**2"   # ASCII: any terminal prints it
+    parser = argparse.ArgumentParser(prog="python -m tinygrad_scalar", description=(
+        f"Differentiate the course notes' example f(x1, x2) = {formula} at (2, 10), check its "
+        "gradient against a central difference, then train MLP(2, [16, 16, 1]) on two-moons with "
+        "SGD until 100% training accuracy or --steps (the training step is traced once by "
+        "jit_loss, then runs as generated Python)."))
     parser.add_argument("--steps", type=int, default=200, metavar="N",
                         help="train for at most N steps (default: %(default)s)")
     parser.add_argument("--version", action="version", version=f"tinygrad_scalar {__version__}")
@@ -2246,14 +2211,11 @@ def main(argv=()):
     def f(x1, x2):
         return (x1 * x2 * (x1 + x2)).log() / (x1 - x2) ** 2
 
-    x1, x2 = Value(2.0, label="x1"), Value(10.0, label="x2")
-    out = f(x1, x2)
-    out.backward()
-    print("f(x1, x2) = log(x1*x2*(x1 + x2)) / (x1 - x2)**2  at x1 = 2, x2 = 10")   # ASCII: any terminal prints it
-    print(f"  value              {out.data:.10f}")
-    for i, x in enumerate((x1, x2)):
+    value, grads = value_and_grad(f, argnums=(0, 1))(2.0, 10.0)
+    print(f"f(x1, x2) = {formula}  at x1 = 2, x2 = 10\n  value              {value:.10f}")
+    for i, g in enumerate(grads):
         numeric = central_difference(f, 2.0, 10.0, arg=i)
-        print(f"  df/d{x.label}  autodiff {x.grad: .10f}   central difference {numeric: .10f}")
+        print(f"  df/dx{i + 1}  autodiff {g: .10f}   central difference {numeric: .10f}")
     print("\nTraining MLP(2, [16, 16, 1]) on two-moons (hinge loss, SGD; the step jitted once):")
     model, accuracy = train_moons(args.steps)
     print(f"training accuracy: {accuracy:.0%}")
@@ -2261,15 +2223,12 @@ def main(argv=()):
 
 
 def _run_as_program(namespace):
-    """Whether this file runs as a program (python tinygrad_scalar.py, python -m tinygrad_scalar).
-
-    Pasted into a notebook cell or a REPL, __name__ is "__main__" too, but the
-    namespace has no __file__ and sys.argv[0] is the kernel's, not this file.
-    """
-    file = namespace.get("__file__")
+    """Tell whether this file runs as a program: pasted in a notebook or a REPL, it does not."""
+    file = namespace.get("__file__")                 # a notebook cell or a REPL has none
     if not (file and sys.argv and sys.argv[0]):
         return False
-    return os.path.normcase(os.path.realpath(sys.argv[0])) == os.path.normcase(os.path.realpath(file))
+    same = [os.path.normcase(os.path.realpath(path)) for path in (sys.argv[0], file)]
+    return same[0] == same[1]
 
 
 __version__ = "0.3.0"
