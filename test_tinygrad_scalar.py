@@ -34,6 +34,7 @@ with the engine itself, bit for bit.
 """
 
 import contextlib
+import copy
 import functools
 import gc
 import html
@@ -52,6 +53,7 @@ import sys
 import threading
 import time
 import weakref
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from types import SimpleNamespace
@@ -62,8 +64,8 @@ from hypothesis import strategies as st
 
 import tinygrad_scalar as ts
 from tinygrad_scalar import (
-    MLP, SGD, Adam, GradcheckError, ScalarFunction, Value,
-    binary_cross_entropy_with_logits, cross_entropy, derivative, dot, enable_grad, grad, gradcheck,
+    MLP, SGD, Adam, GradcheckError, Layer, Module, Neuron, ScalarFunction, Value, backward_steps,
+    binary_cross_entropy_with_logits, central_difference, graph_text, cross_entropy, derivative, dot, enable_grad, grad, gradcheck,
     gradients_by_label, hessian, hinge_loss, jacobian, jit, jit_loss, jvp, logsumexp, make_linear,
     make_moons, mse_loss, no_grad, value_and_grad, vsum,
 )
@@ -93,6 +95,7 @@ MANY = settings(max_examples=50, deadline=None)
 FEW = settings(max_examples=20, deadline=None)
 
 NAN, INF = float("nan"), float("inf")
+LIB_DIR = os.path.dirname(os.path.abspath(ts.__file__))
 
 
 ################ Oracles, the shared checkers, and helpers
@@ -200,6 +203,21 @@ def test_symbolic_oracle_is_available():
 def names(*parts):
     """A regex for pytest.raises(match=...) that finds every part, in any order."""
     return "(?s)" + "".join(f"(?=.*{re.escape(str(p))})" for p in parts)
+
+
+def near(actual, expected, rel=1e-12, abs_=1e-15):
+    """Whether two numbers agree: nan with nan, an inf with the same inf, others within tolerance."""
+    actual, expected = float(actual), float(expected)
+    if math.isnan(expected) or math.isinf(expected):
+        return actual == expected or (math.isnan(actual) and math.isnan(expected))
+    return math.isclose(actual, expected, rel_tol=rel, abs_tol=abs_)
+
+
+def run_python(code, timeout=60, **kwargs):
+    """Run code in a fresh interpreter that imports the library under test; return the CompletedProcess."""
+    env = dict(os.environ, PYTHONPATH=LIB_DIR + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=timeout, env=env, **kwargs)
 
 
 def raises(error, match=None):
@@ -1201,6 +1219,242 @@ def test_no_global_setting_changed(name, call, gc_enabled):
         assert _state() == before
     finally:
         (gc.enable if was_enabled else gc.disable)()
+
+
+######## The audit's edge cases and the habits of real micrograd and minitorch code
+
+def test_requires_grad_is_a_property_settable_on_leaves_only():
+    """SPEC Part I: requires_grad is settable on leaves; False on an op's result raises RuntimeError; True is fine."""
+    x = Value(2.0)
+    x.requires_grad = False
+    assert (x * 3.0).requires_grad is False          # a leaf switched off is a constant
+    x.requires_grad = True
+    y = x * 3.0
+    y.requires_grad = True                           # always fine
+    assert y.requires_grad is True
+    with pytest.raises(RuntimeError, match=names("requires_grad", "6.0")):
+        y.requires_grad = False
+    assert y.requires_grad is True                   # the refused switch changed nothing
+
+
+@pytest.mark.parametrize("name, flag, expected", [
+    ("str 'False'", lambda: "False", TypeError),
+    ("None", lambda: None, TypeError),
+    ("bool False", lambda: False, False),
+    ("numpy bool False", lambda: pytest.importorskip("numpy").bool_(False), False),
+    ("numpy bool True", lambda: pytest.importorskip("numpy").bool_(True), True),
+])
+def test_value_requires_grad_must_be_a_bool(name, flag, expected):
+    """Issue 16 item 9: Value(1.0, requires_grad="False") requires grad today; it must raise TypeError naming
+    Value and the value given (numpy's bool is fine)."""
+    flag = flag()
+    if expected is TypeError:
+        with pytest.raises(TypeError, match=names("Value", "requires_grad", repr(flag))):
+            Value(1.0, requires_grad=flag)
+    else:
+        assert Value(1.0, requires_grad=flag).requires_grad is expected
+
+
+def test_name_is_minitorchs_spelling_of_label():
+    """Issue 16 item 13: minitorch's Scalar(x, name="x") is Value(x, name="x"), the same as label=."""
+    x = Value(2.0, name="x")
+    assert x.label == "x"
+    assert "x" in repr(x)
+    assert gradients_by_label(x * Value(3.0, name="y")) == {"x": 3.0, "y": 2.0}
+
+
+@pytest.mark.parametrize("name, make", [
+    ("leaf", lambda: Value(1.0)),
+    ("constant", lambda: Value(1.0, requires_grad=False)),
+    ("op result", lambda: Value(1.0) * Value(2.0)),
+    ("tanh result", lambda: Value(0.3).tanh()),
+])
+def test_values_take_new_attributes_at_no_cost_until_used(name, make):
+    """Issue 16 item 10: v.m = 0 works (AdamW's p.m, p.v; a drawing's n._vis_color), and a node that
+    never uses attributes carries no dict: __dict__ is allocated lazily, on first use."""
+    v = make()
+    assert not any(type(r) is dict for r in gc.get_referents(v)), \
+        f"a fresh {name} already holds a dict: the attribute store is not lazy"
+    v.m, v.v, v._vis_color = 0.0, 0.0, "red"
+    assert (v.m, v.v, v._vis_color) == (0.0, 0.0, "red")
+    assert v.__dict__ == {"m": 0.0, "v": 0.0, "_vis_color": "red"}
+    fresh = make()
+    assert fresh.__dict__ == {}                      # reading it makes an empty one, nothing inherited
+
+
+def test_attributes_on_parameters_drive_a_hand_written_adamw_step():
+    """Issue 16 item 10: the AdamW habit (state kept on each parameter) works and gives the formula's step."""
+    w = Value(1.0)
+    (w * w).backward()                               # g = 2
+    w.m, w.v = 0.0, 0.0
+    w.m = 0.9 * w.m + 0.1 * w.grad
+    w.v = 0.999 * w.v + 0.001 * w.grad ** 2
+    w.data -= 0.1 * (w.m / 0.1) / (math.sqrt(w.v / 0.001) + 1e-8)
+    assert near(w.data, 1.0 - 0.1 * 2.0 / (2.0 + 1e-8))
+
+
+@pytest.mark.parametrize("name, build, wrt, expected", [
+    # x = 2, y = 3:  d(x*y)/dx = y,  d(x*x*y)/dx = 2xy,  d(x+y)/dx = 1
+    ("x*y",   lambda x, y: x * y,         "x", 3.0),
+    ("x*x*y", lambda x, y: x * x * y,     "x", 12.0),
+    ("x+y",   lambda x, y: x + y,         "x", 1.0),
+    ("x*y y", lambda x, y: x * y,         "y", 2.0),
+])
+def test_grad_set_to_none_is_read_as_zero(name, build, wrt, expected):
+    """Issue 16 item 11: p.grad = None (PyTorch's and minitorch's zero_grad) is 0 to backward(), with and
+    without create_graph."""
+    for create_graph in (False, True):
+        x, y = Value(2.0), Value(3.0)
+        x.grad = y.grad = None
+        build(x, y).backward(create_graph=create_graph)
+        g = {"x": x, "y": y}[wrt].grad
+        assert near(float(g.data if isinstance(g, Value) else g), expected), (name, create_graph, g)
+
+
+@pytest.mark.parametrize("name, build, g, expected", [
+    # x = 2, y = 3: d(xy)/dx = y, d(xy)/dy = x;  d tanh x/dx = 1 - tanh²x;  d(x/y) = (1/y, -x/y²)
+    ("*",    lambda: Value(2.0) * Value(3.0),  5, (15.0, 10.0)),
+    ("/",    lambda: Value(2.0) / Value(4.0),  5, (1.25, -0.625)),
+    ("tanh", lambda: Value(0.5).tanh(),        5, (5 * (1 - math.tanh(0.5) ** 2),)),
+    ("ScalarFunction", lambda: Square.apply(Value(3.0)), 5, (30.0,)),
+])
+def test_backward_closure_takes_an_int_gradient(name, build, g, expected):
+    """Issue 16 item 14: v._backward(5) by hand returns one gradient per parent, for a ScalarFunction's node
+    too (today it raises the create_graph RuntimeError)."""
+    out = build()
+    grads = out._backward(g)
+    assert len(grads) == len(out._prev) == len(expected)
+    for got, want in zip(grads, expected):
+        assert near(got, want), (name, grads, expected)
+
+
+@pytest.mark.parametrize("name, build", [
+    ("*", lambda: Value(2.0) * Value(3.0)),
+    ("tanh", lambda: Value(0.5).tanh()),
+    ("vsum", lambda: vsum([Value(1.0), Value(2.0)])),
+    ("ScalarFunction", lambda: Square.apply(Value(3.0))),
+])
+def test_backward_closure_called_without_a_gradient_says_to_pass_one(name, build):
+    """Issue 16 item 16: Karpathy's lecture calls o._backward() with no argument. Here the closure takes
+    the gradient g (the card's design): Python's error names g, and README explains o._backward(o.grad)."""
+    o = build()
+    with pytest.raises(TypeError, match=names("_backward()", "missing 1 required positional argument: 'g'")):
+        o._backward()
+    readme = (Path(ts.__file__).parent / "README.md").read_text(encoding="utf-8")
+    assert "o._backward(o.grad)" in readme and "missing 1 required positional argument: 'g'" in readme
+
+
+@pytest.mark.parametrize("x", [-2.0, -0.5, 0.0, 1.5])
+@pytest.mark.parametrize("slope", [0.01, 0.2, 1.5])
+def test_leaky_relu_slope_given_as_a_value_learns(x, slope):
+    """Issue 16 item 1: with a Value slope alpha, d leaky_relu(x)/d alpha = x for x <= 0 (else 0), and
+    d/dx = alpha for x <= 0 (else 1); also against a central difference in alpha."""
+    xv, alpha = Value(x), Value(slope)
+    out = xv.leaky_relu(alpha)
+    out.backward()
+    assert near(out.data, x if x > 0 else slope * x)
+    assert near(alpha.grad, 0.0 if x > 0 else x), f"alpha.grad = {alpha.grad}, want {0.0 if x > 0 else x}"
+    assert near(xv.grad, 1.0 if x > 0 else slope)
+    numeric = cdiff(lambda a: x if x > 0 else a * x, [slope], 0)
+    assert near(alpha.grad, numeric, 1e-9, 1e-12)
+
+
+@FEW
+@given(x=st.floats(-10, -1e-3), slope=st.floats(0.0, 2.0))
+def test_leaky_relu_slope_gradient_on_drawn_points(x, slope):
+    """Issue 16 item 1, drawn points on the negative side: alpha.grad = x exactly."""
+    alpha = Value(slope)
+    Value(x).leaky_relu(alpha).backward()
+    assert alpha.grad == x
+
+
+def test_pow_exponent_switched_on_after_the_op_gets_its_gradient():
+    """Issue 16 item 3: ** reads the exponent's requires_grad when backward() runs: y.grad = x^y ln x = 8 ln 2."""
+    x, y = Value(2.0), Value(3.0, requires_grad=False)
+    z = x ** y
+    y.requires_grad = True
+    z.backward()
+    assert near(x.grad, 3.0 * 2.0 ** 2)              # y·x^(y-1)
+    assert near(y.grad, 8.0 * math.log(2.0)), f"y.grad = {y.grad}, want 8 ln 2"
+
+
+def test_pow_exponent_switched_off_after_the_op_allows_a_negative_base():
+    """Issue 16 item 3, the other way round: with a negative base, no z·ln x error once y stops requiring grad."""
+    x, y = Value(-2.0), Value(3.0)
+    z = x ** y
+    y.requires_grad = False
+    z.backward()                                     # today: ValueError about z·ln x
+    assert near(x.grad, 3.0 * (-2.0) ** 2)
+    assert y.grad == 0.0
+
+
+# Rows work on Values and on torch tensors alike.
+INF_MEETS_ZERO = [
+    # (name, f, x, d f/dx as PyTorch gives it)
+    ("relu at -1 times inf",  lambda x: x.relu() * math.inf,     -1.0, 0.0),
+    ("relu at 0 times inf",   lambda x: x.relu() * math.inf,      0.0, 0.0),
+    ("x**0 at 3 times inf",   lambda x: x ** 0 * math.inf,        3.0, 0.0),
+    ("x**0 at 0 times inf",   lambda x: x ** 0 * math.inf,        0.0, 0.0),
+    ("x**0 at -2 times inf",  lambda x: x ** 0 * math.inf,       -2.0, 0.0),
+    ("mul by 0 stays IEEE",   lambda x: (x * 0.0) * math.inf,     2.0, NAN),   # inf·0 = nan, as torch
+    ("zero grad through sqrt at 0", lambda x: x.sqrt() * 0.0,     0.0, 0.0),   # kept: 0 passes nothing on
+]
+
+
+@pytest.mark.parametrize("name, f, x, expected", INF_MEETS_ZERO)
+def test_infinite_gradient_meeting_a_zero_derivative(name, f, x, expected):
+    """Issue 16 item 6: relu (x <= 0) and x**0 pass 0 on, not nan, under an infinite upstream gradient;
+    elsewhere IEEE arithmetic as PyTorch."""
+    xv = Value(x)
+    f(xv).backward()
+    assert near(xv.grad, expected), f"{name}: grad {xv.grad!r}, PyTorch gives {expected!r}"
+
+
+@requires_torch
+@pytest.mark.parametrize("name, f, x, expected", INF_MEETS_ZERO)
+def test_infinite_gradient_rows_match_torch(name, f, x, expected):
+    """The rows above against PyTorch float64 (but our convention: 0 passes nothing through sqrt'(0) = inf)."""
+    if name == "zero grad through sqrt at 0":
+        pytest.skip("PyTorch gives 0·inf = nan there; docs/conventions.md says why we give 0")
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    f(t).backward()
+    assert near(t.grad.item(), expected)
+
+
+NUMPY_DATA = [
+    # (name, op, x, derivative at x by hand)
+    ("tanh",     lambda v: v.tanh(),     0.4, lambda x: 1 - math.tanh(x) ** 2),
+    ("exp",      lambda v: v.exp(),      0.4, math.exp),
+    ("sigmoid",  lambda v: v.sigmoid(),  0.4, lambda x: math.exp(-x) / (1 + math.exp(-x)) ** 2),
+    ("softplus", lambda v: v.softplus(), 0.4, lambda x: 1 / (1 + math.exp(-x))),
+    ("sqrt",     lambda v: v.sqrt(),     0.4, lambda x: 0.5 / math.sqrt(x)),
+    ("sin",      lambda v: v.sin(),      0.4, math.cos),
+    ("cos",      lambda v: v.cos(),      0.4, lambda x: -math.sin(x)),
+    ("tan",      lambda v: v.tan(),      0.4, lambda x: 1 / math.cos(x) ** 2),
+    ("sinh",     lambda v: v.sinh(),     0.4, math.cosh),
+    ("cosh",     lambda v: v.cosh(),     0.4, math.sinh),
+    ("asin",     lambda v: v.asin(),     0.4, lambda x: 1 / math.sqrt(1 - x * x)),
+    ("acos",     lambda v: v.acos(),     0.4, lambda x: -1 / math.sqrt(1 - x * x)),
+    ("asinh",    lambda v: v.asinh(),    0.4, lambda x: 1 / math.sqrt(x * x + 1)),
+    ("acosh",    lambda v: v.acosh(),    1.5, lambda x: 1 / math.sqrt(x * x - 1)),
+    ("expm1",    lambda v: v.expm1(),    0.4, math.exp),
+    ("x**2.5",   lambda v: v ** 2.5,     0.4, lambda x: 2.5 * x ** 1.5),
+    ("2**x",     lambda v: 2.0 ** v,     0.4, lambda x: 2.0 ** x * math.log(2.0)),
+]
+
+
+@pytest.mark.parametrize("name, op, x, derivative", NUMPY_DATA)
+def test_numpy_float_in_data_backpropagates(name, op, x, derivative):
+    """Issue 16 item 8: after p.data -= np.float64(0.1) * p.grad, backward() through every op works
+    (today: AttributeError: 'numpy.float64' object has no attribute 'tanh')."""
+    np = pytest.importorskip("numpy")
+    p = Value(x + 0.1)
+    p.grad = 1.0
+    p.data -= np.float64(0.1) * p.grad              # .data is a numpy float now
+    p.grad = 0.0
+    want = derivative(float(p.data))
+    op(p).backward()
+    assert near(p.grad, want, 1e-12, 1e-14), f"{name}: grad {p.grad!r}, want {want!r}"
 
 
 ################ Part II — tools
@@ -2468,6 +2722,386 @@ def test_pickle_keeps_numbers_grads_labels_and_flags(protocol):
     assert y2.data == y.data and y2.grad == y.grad
 
 
+######## The audit's edge cases and the habits of real micrograd and minitorch code
+
+SECOND_AT_INFINITE_SLOPE = [
+    # (name, f, x, d²f/dx² at x: the one-sided limit, as torch gives it)
+    ("sqrt at 0",    lambda v: v.sqrt(),  0.0, -INF),   # -1/(4 x^1.5)
+    ("x**0.5 at 0",  lambda v: v ** 0.5,  0.0, -INF),
+    ("asin at 1",    lambda v: v.asin(),  1.0, INF),    # x/(1-x²)^1.5
+    ("asin at -1",   lambda v: v.asin(), -1.0, -INF),
+    ("acos at 1",    lambda v: v.acos(),  1.0, -INF),   # -x/(1-x²)^1.5
+    ("acos at -1",   lambda v: v.acos(), -1.0, INF),
+    ("acosh at 1",   lambda v: v.acosh(), 1.0, -INF),   # -x/(x²-1)^1.5
+]
+
+
+@pytest.mark.parametrize("name, f, x, expected", SECOND_AT_INFINITE_SLOPE)
+def test_second_derivative_at_an_infinite_slope_is_infinite(name, f, x, expected):
+    """Issue 16 item 5: hessian(sqrt)(0) = [[-inf]] and grad(grad(asin))(1) = +inf, as torch (today 0.0)."""
+    assert near(hessian(f)(x)[0][0], expected), f"{name}: hessian {hessian(f)(x)!r}, torch gives {expected!r}"
+    assert near(grad(grad(f))(x), expected), f"{name}: grad(grad) {grad(grad(f))(x)!r}, torch gives {expected!r}"
+
+
+@requires_torch
+@pytest.mark.parametrize("name, f, x, expected", SECOND_AT_INFINITE_SLOPE)
+def test_second_derivative_rows_match_torch(name, f, x, expected):
+    """The rows above against torch float64's double backward."""
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    (d,) = torch.autograd.grad(f(t), t, create_graph=True)
+    (dd,) = torch.autograd.grad(d, t)
+    assert near(dd.item(), expected)
+
+
+@pytest.mark.parametrize("name, f, x, expected, rel", [
+    # the inner tool computes a derivative of y³ (3x²) or the second derivative (6x); the outer grad differentiates it
+    ("jvp",                lambda x: jvp(lambda y: y ** 3, (x,), (1.0,))[1],            2.0, 12.0, 1e-12),
+    ("jvp of sin",         lambda x: jvp(lambda y: y.sin(), (x,), (1.0,))[1],           0.7, -math.sin(0.7), 1e-12),
+    ("jacobian rev",       lambda x: jacobian(lambda y: y ** 3)(x)[0][0],               2.0, 12.0, 1e-12),
+    ("jacobian fwd",       lambda x: jacobian(lambda y: y ** 3, mode="fwd")(x)[0][0],   2.0, 12.0, 1e-12),
+    ("hessian",            lambda x: hessian(lambda y: y ** 3)(x)[0][0],                2.0, 6.0, 1e-12),
+    ("central_difference", lambda x: central_difference(lambda y: y ** 3, x),          2.0, 12.0, 1e-6),
+])
+def test_calculus_tools_inside_grad_are_differentiable(name, f, x, expected, rel):
+    """Issue 16 item 2: jvp, jacobian, hessian and central_difference inside grad are differentiable, as JAX's
+    (today silently 0.0)."""
+    got = grad(f)(x)
+    assert near(got, expected, rel), f"grad of {name}: {got!r}, want {expected!r}"
+
+
+class AddNoGradForY(ScalarFunction):
+    """x + y whose backward gives y no gradient (None)."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x + y
+
+    @staticmethod
+    def backward(ctx, d_out):
+        return d_out, None
+
+
+@pytest.mark.parametrize("point, expected", [
+    ((1.0, 0.0), [[INF, 0.0]]),                              # acosh'(1) = inf; y gets nothing
+    ((2.0, 0.5), [[1 / math.sqrt(2.5 ** 2 - 1), 0.0]]),      # an ordinary point
+])
+def test_forward_and_reverse_jacobians_agree_when_backward_returns_none(point, expected):
+    """Issue 16 item 7: acosh(x + y) with backward (g, None) at (1, 0): rev and fwd both [[inf, 0.0]]."""
+    f = lambda x, y: AddNoGradForY.apply(x, y).acosh()
+    rev, fwd = jacobian(f, mode="rev")(*point), jacobian(f, mode="fwd")(*point)
+    for got in (rev, fwd):
+        assert len(got) == 1 and all(near(a, b) for a, b in zip(got[0], expected[0])), (rev, fwd, expected)
+
+
+class SquareUnpacked(ScalarFunction):
+    """x², written with minitorch's idiom: (x,) = ctx.saved_values."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, d_out):
+        (x,) = ctx.saved_values
+        return 2 * x * d_out
+
+
+class SquareIndexed(ScalarFunction):
+    """x², written with minitorch's other idiom: ctx.saved_values[0]."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, d_out):
+        return 2 * ctx.saved_values[0] * d_out
+
+
+class MulSavedBoth(ScalarFunction):
+    """x·y with two saved values: a, b = ctx.saved_values."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, d_out):
+        a, b = ctx.saved_values
+        return b * d_out, a * d_out
+
+
+@pytest.mark.parametrize("name, cls, point, expected", [
+    ("x = ctx.saved_values",   Square,         (3.0,),     (6.0,)),
+    ("(x,) = ctx.saved_values", SquareUnpacked, (3.0,),     (6.0,)),
+    ("ctx.saved_values[0]",    SquareIndexed,  (3.0,),     (6.0,)),
+    ("a, b = ctx.saved_values", MulSavedBoth,      (3.0, 5.0), (5.0, 3.0)),
+])
+def test_saved_values_serves_every_idiom(name, cls, point, expected):
+    """Issue 16 item 12: one saved value is a float that also unpacks as a one-element sequence."""
+    xs = [Value(p) for p in point]
+    cls.apply(*xs).backward()
+    assert [x.grad for x in xs] == list(expected), name
+
+
+def test_one_saved_value_is_a_float_and_a_sequence():
+    """Issue 16 item 12: x = ctx.saved_values is a float; (x,) and [0] give the same number; several are a tuple."""
+    ctx = ts.Context()
+    ctx.save_for_backward(2.5)
+    one = ctx.saved_values
+    assert isinstance(one, float) and one == 2.5 and 2 * one == 5.0
+    (x,) = ctx.saved_values
+    assert x == 2.5 and ctx.saved_values[0] == 2.5
+    ctx.save_for_backward(1.0, 2.0)
+    assert ctx.saved_values == (1.0, 2.0)
+
+
+@pytest.mark.parametrize("name, fn", [
+    ("gradients_by_label", gradients_by_label),
+    ("graph_text", graph_text),
+    ("backward_steps", backward_steps),
+    ("draw_dot", ts.draw_dot),
+])
+@pytest.mark.parametrize("bad", [3.0, "x"])
+def test_drawing_and_label_tools_reject_a_non_value(name, fn, bad):
+    """Issue 16 item 9: given a non-Value they raise TypeError naming the function (today AttributeError: _prev)."""
+    if name == "draw_dot":
+        pytest.importorskip("graphviz")
+    with pytest.raises(TypeError, match=names(name, repr(bad))):
+        fn(bad)
+
+
+@pytest.mark.parametrize("name, call, words", [
+    ("central_difference epsilon=0",
+     lambda: central_difference(lambda y: y * y, 1.0, epsilon=0), ("central_difference", "epsilon")),
+    ("central_difference epsilon=0.0",
+     lambda: central_difference(lambda y: y * y, 1.0, epsilon=0.0), ("central_difference", "epsilon")),
+    ("gradcheck eps=0", lambda: gradcheck(lambda y: y * y, 1.0, eps=0), ("gradcheck", "eps")),
+    ("make_moons n and n_samples", lambda: make_moons(100, n_samples=50), ("make_moons", "50")),
+    ("Adam eps=0", lambda: Adam([Value(1.0)], eps=0.0), ("Adam", "eps", "0.0")),
+])
+def test_bad_settings_raise_value_error_naming_them(name, call, words):
+    """Issue 16 items 4 and 9: eps = 0 and a contradictory make_moons call raise ValueError naming the function."""
+    with pytest.raises(ValueError, match=names(*words)):
+        call()
+
+
+@pytest.mark.parametrize("name, call, words", [
+    ("vsum of bytes", lambda: vsum(b"12"), ("sum", "12")),
+    ("grad argnums=True", lambda: grad(lambda x, y: x * y, argnums=True)(2.0, 3.0), ("grad", "True")),
+    ("value_and_grad argnums=False",
+     lambda: value_and_grad(lambda x, y: x * y, argnums=False)(2.0, 3.0), ("grad", "False")),
+])
+def test_bad_arguments_raise_type_error_naming_the_function(name, call, words):
+    """Issue 16 item 9: vsum(b"12") (today 99.0), argnums=True (today argument 1), Layer(2, True) (today one neuron)."""
+    with pytest.raises(TypeError, match=names(*words)):
+        call()
+
+
+STRICT_ENTRY_POINTS = [
+    # (name, call with the bad value, the op its error names)
+    ("Value",              lambda bad: Value(bad),                                  "Value"),
+    ("backward gradient",  lambda bad: (Value(1.0) * 2).backward(bad),              "backward"),
+    ("vsum",               lambda bad: vsum([Value(1.0), bad]),                     "sum"),
+    ("dot",                lambda bad: dot([bad], [1.0]),                           "dot"),
+    ("leaky_relu slope",   lambda bad: Value(-1.0).leaky_relu(bad),                 "leaky_relu"),
+    ("jvp tangent",        lambda bad: jvp(lambda y: y * y, (1.0,), (bad,)),        "jvp"),
+    ("grad argument",      lambda bad: grad(lambda y: y * y)(bad),                  "grad"),
+    ("central_difference", lambda bad: central_difference(lambda y: y, bad),        "central_difference"),
+    ("gradcheck",          lambda bad: gradcheck(lambda y: y, bad),                 "gradcheck"),
+    ("mse_loss",           lambda bad: mse_loss([bad], [1.0]),                      "mse_loss"),
+]
+
+
+@pytest.mark.parametrize("name, call, op", STRICT_ENTRY_POINTS)
+@pytest.mark.parametrize("bad", [Decimal("1.5"), object()], ids=["Decimal", "object"])
+def test_strict_entry_points_reject_non_reals(name, call, op, bad):
+    """Issue 16 item 9: Decimal and object() raise TypeError naming the op and the value (kills a lenient _value)."""
+    with pytest.raises(TypeError, match=names(op, repr(bad))):
+        call(bad)
+
+
+def test_newline_in_a_label_keeps_graph_texts_layout():
+    """Issue 16 item 9: a label with a newline does not add lines to graph_text (one line per Value)."""
+    def build(label):
+        x = Value(2.0, label=label)
+        return x * Value(3.0, label="y") + x
+    plain, odd = graph_text(build("xz")), graph_text(build("x\nz"))
+    assert len(odd.splitlines()) == len(plain.splitlines()), odd
+
+
+################ Part II — no_grad, copying and pickling
+
+def test_no_grad_as_context_manager_and_decorators():
+    """SPEC Part II: no_grad / enable_grad as a context manager and as @no_grad and @no_grad()."""
+    x = Value(1.0)
+
+    def records():
+        return (x * 2).requires_grad
+
+    with no_grad():
+        inside = records()
+        with enable_grad():
+            enabled = records()
+        after_enable = records()
+    rows = [
+        ("with no_grad()", inside, False),
+        ("enable_grad inside", enabled, True),
+        ("back in no_grad", after_enable, False),
+        ("after the block", records(), True),
+        ("@no_grad", no_grad(records)(), False),
+        ("@no_grad()", no_grad()(records)(), False),
+        ("@enable_grad() inside no_grad", no_grad(lambda: enable_grad()(records)())(), True),
+    ]
+    for name, got, want in rows:
+        assert got is want, name
+
+
+def test_no_grad_restores_the_mode_after_an_exception():
+    """SPEC Part II: leaving the block by an exception restores grad mode."""
+    with pytest.raises(ZeroDivisionError):
+        with no_grad():
+            1 / 0
+    assert (Value(1.0) * 2).requires_grad is True
+
+
+def test_no_grad_is_a_per_thread_flag():
+    """SPEC Part II: no_grad on one thread does not change another thread's mode."""
+    x, seen = Value(1.0), {}
+    inside, release = threading.Event(), threading.Event()
+
+    def other():
+        with no_grad():
+            seen["other thread, inside"] = (x * 2).requires_grad
+            inside.set()
+            release.wait(10)
+
+    t = threading.Thread(target=other)
+    t.start()
+    assert inside.wait(10)
+    seen["main thread, meanwhile"] = (x * 2).requires_grad
+    release.set()
+    t.join(10)
+    with no_grad():
+        t2 = threading.Thread(target=lambda: seen.__setitem__("new thread under main's no_grad",
+                                                              (x * 2).requires_grad))
+        t2.start()
+        t2.join(10)
+    assert seen == {"other thread, inside": False, "main thread, meanwhile": True,
+                    "new thread under main's no_grad": True}
+
+
+def test_no_grad_on_a_generator_function_runs_each_resume_under_the_mode():
+    """SPEC Part II: on a generator function, each resume runs under the mode; the caller keeps its own."""
+    @no_grad
+    def under_no_grad(x):
+        while True:
+            x = yield (x * 2).requires_grad
+
+    @enable_grad()
+    def under_enable_grad(x):
+        while True:
+            x = yield (x * 2).requires_grad
+
+    g = under_no_grad(Value(1.0))
+    first = next(g)
+    caller = (Value(1.0) * 2).requires_grad
+    second = g.send(Value(2.0))
+    g.close()
+    with no_grad():
+        h = under_enable_grad(Value(1.0))
+        third = next(h)
+        caller_in_no_grad = (Value(1.0) * 2).requires_grad
+        fourth = h.send(Value(2.0))
+        h.close()
+    assert (first, caller, second) == (False, True, False)
+    assert (third, caller_in_no_grad, fourth) == (True, False, True)
+
+
+class CountingSquare(ScalarFunction):
+    """x², counting how often forward runs (pickling must not run it again)."""
+
+    runs = 0
+
+    @staticmethod
+    def forward(ctx, x):
+        CountingSquare.runs += 1
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, d_out):
+        x = ctx.saved_values
+        return 2 * x * d_out
+
+
+@pytest.mark.parametrize("name, build", [
+    ("tanh(x*3)", lambda x: (x * 3.0).tanh()),
+    ("x/(x+1)", lambda x: x / (x + 1.0)),
+    ("ScalarFunction", lambda x: CountingSquare.apply(x)),
+    ("vsum", lambda x: vsum([x, x * x])),
+])
+def test_pickle_saves_an_op_result_as_a_leaf(name, build):
+    """SPEC Part II: pickle saves number, grad, requires_grad and label; an op's result loads as a leaf,
+    and nothing re-runs ops (today the graph is rebuilt and forward runs again)."""
+    x = Value(0.5, label="x")
+    y = build(x)
+    y.label = "y"
+    y.backward()
+    y.grad = 0.25
+    runs = CountingSquare.runs
+    z = pickle.loads(pickle.dumps(y))
+    assert CountingSquare.runs == runs, "unpickling ran the op's forward again"
+    assert z._prev == (), f"{name}: the loaded Value has parents {z._prev!r}; it must be a leaf"
+    assert (z.data, z.grad, z.requires_grad, z.label) == (y.data, 0.25, True, "y")
+
+
+def test_pickle_keeps_a_constants_flag_and_a_leafs_fields():
+    """SPEC Part II: leaves round-trip through pickle with number, grad, requires_grad and label."""
+    for v in (Value(1.5, label="w"), Value(-2.0, requires_grad=False, label="c")):
+        v.grad = 0.75
+        w = pickle.loads(pickle.dumps(v))
+        assert w is not v
+        assert (w.data, w.grad, w.requires_grad, w.label, w._prev) == (v.data, 0.75, v.requires_grad, v.label, ())
+
+
+@pytest.mark.parametrize("name, build", [
+    ("x*3", lambda x: x * 3.0),
+    ("tanh", lambda x: x.tanh()),
+    ("ScalarFunction", lambda x: Square.apply(x)),
+])
+def test_deepcopy_of_an_op_result_raises(name, build):
+    """SPEC Part II: copy.deepcopy of an op's result raises RuntimeError, as PyTorch (today it copies the graph)."""
+    y = build(Value(0.5))
+    with pytest.raises(RuntimeError, match=names("deepcopy", repr(y.data))):
+        copy.deepcopy(y)
+
+
+def _roundtrip_pickle(obj):
+    return pickle.loads(pickle.dumps(obj))
+
+
+@pytest.mark.parametrize("copier", [copy.deepcopy, _roundtrip_pickle], ids=["deepcopy", "pickle"])
+def test_leaves_and_models_copy_and_pickle(copier):
+    """SPEC Part II: leaves and models copy and pickle: same numbers, grads, flags, labels; new objects."""
+    leaf = Value(1.5, label="w")
+    leaf.grad = 0.5
+    c = copier(leaf)
+    assert c is not leaf and (c.data, c.grad, c.requires_grad, c.label) == (1.5, 0.5, True, "w")
+
+    random.seed(3)
+    model = MLP(2, [3, 1])
+    model([0.5, -1.0]).backward()
+    twin = copier(model)
+    ps, qs = model.parameters(), twin.parameters()
+    assert len(ps) == len(qs) and not any(p is q for p, q in zip(ps, qs))
+    assert [(p.data, p.grad) for p in ps] == [(q.data, q.grad) for q in qs]
+    assert twin([0.25, 0.75]).data == model([0.25, 0.75]).data
+
+
 ################ Part III — training
 # Neural networks on the tools: models, optimizers, losses, their state, data, training.
 
@@ -2535,6 +3169,7 @@ NN_ERRORS = [
     ("init 'xavier'",           lambda: MLP(2, [2, 1], init="xavier"),            ValueError, ("init", "'xavier'", "micrograd")),
     ("Neuron nin 0",            lambda: ts.Neuron(0),                             ValueError, "nin must be a positive int"),
     ("Layer nin 0",             lambda: ts.Layer(0, 2),                           ValueError, "nin must be a positive int"),
+    ("Layer nout True",         lambda: ts.Layer(2, True),                        ValueError, ("Layer", "nout", "True")),
     ("MLP nin 0",               lambda: MLP(0, [1]),                              ValueError, "nin must be a positive int"),
     ("Neuron nin -1",           lambda: ts.Neuron(-1),                            ValueError, "nin must be a positive int"),
     ("Neuron nin True",         lambda: ts.Neuron(True),                          ValueError, "nin must be a positive int"),
@@ -3209,6 +3844,124 @@ def test_micrograds_demo_runs_unchanged_and_reaches_full_accuracy(capsys, global
     assert float(steps[-1].split()[3].rstrip(",")) < float(steps[0].split()[3].rstrip(","))
 
 
+######## The audit's edge cases and the habits of real micrograd and minitorch code
+
+def micrograd_model(nin, nouts):
+    """micrograd 0.1.0's draws: per neuron [uniform(-1, 1) for each input] then b = 0; layers in order."""
+    sizes = [nin] + list(nouts)
+    layers = []
+    for i in range(len(nouts)):
+        layers.append([([random.uniform(-1, 1) for _ in range(sizes[i])], 0.0) for _ in range(sizes[i + 1])])
+    return layers
+
+
+def micrograd_forward(layers, x):
+    """micrograd's MLP on floats: ReLU on every layer but the last."""
+    for k, layer in enumerate(layers):
+        x = [sum(wi * xi for wi, xi in zip(w, x)) + b for w, b in layer]
+        if k < len(layers) - 1:
+            x = [max(v, 0.0) for v in x]
+    return x
+
+
+@pytest.mark.parametrize("seed, nin, nouts", [(1337, 2, [16, 16, 1]), (42, 3, [4, 4, 1]), (7, 2, [5, 3])])
+def test_default_init_builds_micrograds_exact_model(seed, nin, nouts):
+    """Issue 16 item 15: random.seed(1337); MLP(2, [16, 16, 1]) builds micrograd 0.1.0's exact weights
+    (uniform(-1, 1), zero biases), and its forward pass gives micrograd's numbers."""
+    random.seed(seed)
+    want = micrograd_model(nin, nouts)
+    random.seed(seed)
+    model = MLP(nin, nouts)
+    got = [p.data for p in model.parameters()]
+    flat = [x for layer in want for w, b in layer for x in w + [b]]
+    assert got == flat, "the default init is not micrograd's"
+    x = [0.5, -1.25, 2.0][:nin]
+    out = model(x)
+    out = [out] if isinstance(out, Value) else out
+    assert [o.data for o in out] == pytest.approx(micrograd_forward(want, x), rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("name, make, nin", [
+    ("Neuron(3)", lambda: Neuron(3), 3),
+    ("Layer(3, 2)", lambda: Layer(3, 2), 3),
+])
+def test_default_init_of_neuron_and_layer_is_micrograds(name, make, nin):
+    """Issue 16 item 15: Neuron and Layer default to micrograd's init too: w from uniform(-1, 1) via random, b = 0."""
+    random.seed(11)
+    part = make()
+    neurons = [part] if isinstance(part, Neuron) else part.neurons
+    random.seed(11)
+    for n in neurons:
+        assert [w.data for w in n.w] == [random.uniform(-1, 1) for _ in range(nin)], name
+        assert n.b.data == 0.0, name
+
+
+def test_pytorch_init_is_kept():
+    """SPEC Part III: init="pytorch" still draws w and b from uniform(±1/√nin)."""
+    random.seed(5)
+    n = Neuron(4, init="pytorch")
+    assert all(abs(p.data) <= 0.5 for p in n.parameters()) and n.b.data != 0.0
+
+
+def test_module_call_leaves_the_garbage_collector_running():
+    """SPEC Part III: Module.__call__ no longer pauses the garbage collector."""
+    seen = []
+
+    class Probe(Module):
+        def forward(self, x):
+            seen.append(gc.isenabled())
+            return Value(x) * 2
+
+    assert gc.isenabled()
+    Probe()(1.0)
+    assert seen == [True]
+
+
+ADAM_FIRST_STEP = 0.1 * 1.0 / (1.0 + 1e-8)            # lr·m̂/(√v̂ + eps) with m̂ = g = 1, v̂ = g² = 1
+
+
+@pytest.mark.parametrize("name, make_opt, b_after", [
+    ("SGD",          lambda ps: SGD(ps, lr=0.1),               2.0 - 0.1),   # p - lr·g
+    ("SGD momentum", lambda ps: SGD(ps, lr=0.1, momentum=0.9), 2.0 - 0.1),   # the first buffer is g
+    ("Adam",         lambda ps: Adam(ps, lr=0.1),              2.0 - ADAM_FIRST_STEP),
+])
+def test_optimizers_skip_a_parameter_whose_grad_is_none(name, make_opt, b_after):
+    """Issue 16 item 11: as torch.optim, a parameter with grad None is skipped; the others step."""
+    a, b = Value(1.0), Value(2.0)
+    opt = make_opt([a, b])
+    a.grad, b.grad = None, 1.0
+    opt.step()
+    assert a.data == 1.0, name
+    assert near(b.data, b_after), (name, b.data, b_after)
+
+
+def test_adam_step_that_fails_changes_nothing():
+    """Issue 16 item 4: an Adam step either completes or changes nothing: when the second parameter's
+    gradient is unusable, the first has not moved and the next good step is still the first step."""
+    a, b = Value(1.0), Value(2.0)
+    opt = Adam([a, b], lr=0.1)
+    a.grad, b.grad = 1.0, object()
+    with pytest.raises((TypeError, ValueError)):
+        opt.step()
+    assert (a.data, b.data) == (1.0, 2.0), "the failed step moved a parameter"
+    a.grad, b.grad = -1.0, -1.0                       # the sign flips: state left by the failed step would show
+    opt.step()                                        # still the first step: each moves by lr·|g|/(|g| + eps)
+    assert near(a.data, 1.0 + ADAM_FIRST_STEP) and near(b.data, 2.0 + ADAM_FIRST_STEP), (a.data, b.data)
+
+
+def test_running_the_file_into_a_closed_pipe_ends_quietly():
+    """Issue 16 item 9: python3 tinygrad_scalar.py | head -1 ends with no BrokenPipeError traceback (here the
+    reader is gone before the first line, which makes the broken pipe certain)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([sys.executable, os.path.join(LIB_DIR, "tinygrad_scalar.py"), "--steps", "0"],
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert "BrokenPipeError" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
 ################ Appendix — jit and the main job
 # jit against the engine, and the job python3 tinygrad_scalar.py runs.
 
@@ -3855,6 +4608,282 @@ def test_help_says_what_the_main_job_does():
 def test_bad_command_line_exits_with_a_usage_message(args):
     result = run_program(*args, module=True)
     assert result.returncode == 2 and b"--steps" in result.stderr
+
+
+######## The audit's edge cases and the habits of real micrograd and minitorch code
+
+@pytest.mark.parametrize("name, f, word", [
+    ("int",         lambda x: x * int(x),                "int"),
+    ("round",       lambda x: x * round(x),              "round"),
+    ("round(v, 1)", lambda x: x * round(x, 1),           "round"),
+    ("item",        lambda x: x * x.item(),              "item"),
+    ("format",      lambda x: x * float(f"{x:.3f}"),     "format"),
+    ("float",       lambda x: x * float(x),              "float"),
+])
+def test_jit_refuses_to_read_a_traced_number(name, f, word):
+    """Issue 15 bug 1: int, round, item and format of a traced Value raise TypeError naming jit (today the
+    number is baked in: jit(lambda x: x * int(x)) gives 7.0 at 3.5 where eager gives 10.5)."""
+    with pytest.raises(TypeError, match=names("jit", word)):
+        jit(f)(2.5)
+
+
+def check_sound(f, calls):
+    """Call jit(f) at each point in turn: each result equals eager f's, or jit refuses with an error naming jit."""
+    jf = jit(f)
+    for args in calls:
+        want = f(*[Value(a) if isinstance(a, float) else a for a in args])
+        want = want.data if isinstance(want, Value) else want
+        try:
+            got = jf(*args)
+        except (TypeError, RuntimeError) as e:
+            assert "jit" in str(e), f"at {args}: {e!r} does not name jit"
+            continue
+        assert near(got, want), f"at {args}: jit gives {got!r}, eager gives {want!r}"
+
+
+@pytest.mark.parametrize("name, f, calls", [
+    # the number read through .data decides a branch: a guard (or a refusal), never a baked-in branch
+    ("max of x.data",      lambda x: x * 2 if max(x.data, 1.0) > 1.0 else x * 3,   [(2.0,), (0.5,), (4.0,)]),
+    ("min of x.data",      lambda x: x * 2 if min(x.data, 1.0) < 1.0 else x * 3,   [(0.5,), (2.0,), (0.25,)]),
+    ("abs of x.data",      lambda x: x * 2 if abs(x.data) > 1.0 else x * 3,        [(2.0,), (0.5,), (-3.0,)]),
+    ("x.data compared",    lambda x: x * 2 if x.data > 0 else x * 3,               [(1.0,), (-1.0,)]),
+    ("bool of x.data",     lambda x: x + 2 if x.data else x + 3,                   [(1.0,), (0.0,)]),
+    # the same on Values: guards (kept from 0.2.0)
+    ("max of Values",      lambda x, y: max(x, y) * 3,                             [(1.0, 2.0), (3.0, 2.0)]),
+    ("min with a number",  lambda x: min(x, 1.0) * x,                              [(0.5,), (2.0,)]),
+    ("bool of a Value",    lambda x: x + 2 if x else x + 3,                        [(1.0,), (0.0,)]),
+    ("abs of a Value",     lambda x: abs(x) * x,                                   [(2.0,), (-3.0,)]),
+])
+def test_jit_never_bakes_in_a_traced_number(name, f, calls):
+    """Issue 15 "Sound": comparisons, bool, min/max and abs of a traced number are guards or code, never a
+    number baked in (today x.data is the trace's float, so the branch taken at the first call is baked in)."""
+    check_sound(f, calls)
+
+
+def safe_log(x):
+    """Issue 15's example: ln(x - 2), or 2x where the log is undefined."""
+    try:
+        return (x - 2).log()
+    except ValueError:
+        return x * 2
+
+
+def test_jit_refuses_an_op_error_caught_while_tracing():
+    """Issue 15 bug 2: traced at 1.0, where f catches log's error, jit raises RuntimeError naming jit
+    (today it returns 2.0 and later 6.0 at 3.0, where eager gives 0.0)."""
+    with pytest.raises(RuntimeError, match=names("jit", "log")):
+        jit(safe_log)(1.0)
+
+
+def test_jit_traced_on_the_good_side_never_gives_a_wrong_number_on_the_other():
+    """Issue 15 bug 2: traced at 3.0 (0.0, as eager), at 1.0 it gives eager's 2.0 or a RuntimeError naming jit
+    (today a bare ValueError from the generated code)."""
+    jf = jit(safe_log)
+    assert near(jf(3.0), 0.0)
+    try:
+        got = jf(1.0)
+    except RuntimeError as e:
+        assert re.search(names("jit", "log"), str(e)), e
+    else:
+        assert near(got, 2.0)
+    assert near(jf(3.0), 0.0)
+
+
+def test_jit_run_time_error_is_the_engines_own():
+    """SPEC jit, kept: an error at run time in the generated code retraces, so the caller gets the engine's error."""
+    jf = jit(lambda x: x.log())
+    assert near(jf(2.0), math.log(2.0))
+    with pytest.raises(ValueError, match=names("log", "-1.0")):
+        jf(-1.0)
+
+
+def branch(x, n):
+    """Issue 15 bug 3's function: slope 2 when n == 0, else 3."""
+    return x * 2 if n == 0 else x * 3
+
+
+@pytest.mark.parametrize("name, make, calls", [
+    ("grad",                 lambda: grad(branch),                [((1.0, 0), 2.0), ((1.0, 1), 3.0)]),
+    ("value_and_grad",       lambda: value_and_grad(branch),      [((1.0, 0), (2.0, 2.0)), ((1.0, 5), (3.0, 3.0))]),
+    ("grad keeps the type",  lambda: grad(lambda x, n: x * (1 if type(n) is int else 5)),
+                                                                  [((1.0, 2), 1.0)]),
+    ("jit",                  lambda: jit(branch),                 [((1.0, 0), 2.0), ((1.0, 1), 3.0), ((2.0, 0), 4.0)]),
+    ("jit(grad)",            lambda: jit(grad(branch)),           [((1.0, 0), 2.0), ((1.0, 1), 3.0), ((5.0, 0), 2.0)]),
+    ("jit(value_and_grad)",  lambda: jit(value_and_grad(branch)), [((1.0, 0), (2.0, 2.0)), ((1.0, 1), (3.0, 3.0))]),
+    ("jit with a bool",      lambda: jit(lambda x, flag: x * 2 if flag else x * 3),
+                                                                  [((1.0, True), 2.0), ((1.0, False), 3.0)]),
+    ("jit with a str",       lambda: jit(lambda x, s: x * len(s)), [((2.0, "abc"), 6.0), ((2.0, "ab"), 4.0)]),
+    ("jit keeps the type",   lambda: jit(lambda x, n: x * (1 if type(n) is int else 5)),
+                                                                  [((1.0, 2), 1.0)]),
+])
+def test_arguments_not_differentiated_stay_what_the_caller_passed(name, make, calls):
+    """Issue 15 bug 3: grad(f)(1.0, 0) and jit(f)(1.0, 0) give 2.0 for x*2 if n == 0 else x*3 (today 3.0);
+    jit specialises its trace on int/bool/other arguments."""
+    fn = make()
+    for args, want in calls:
+        got = fn(*args)
+        if isinstance(want, tuple):
+            assert len(got) == 2 and near(got[0], want[0]) and near(got[1], want[1]), (name, args, got)
+        else:
+            assert near(got, want), f"{name}{args}: {got!r}, want {want!r}"
+
+
+CONSTANT = Value(3.0, requires_grad=False, label="C")
+
+
+@pytest.mark.parametrize("name, make, calls", [
+    ("constant made outside",        lambda: jit(lambda x: x * CONSTANT),                    [(2.0, 6.0), (4.0, 12.0)]),
+    ("grad past an outside constant", lambda: jit(grad(lambda x: x * x * CONSTANT)),        [(2.0, 12.0), (1.0, 6.0)]),
+    ("constant made inside",         lambda: jit(lambda x: x * Value(2.0, requires_grad=False, label="two")),
+                                                                                             [(3.0, 6.0), (4.0, 8.0)]),
+    ("Value made inside",            lambda: jit(lambda x: x * Value(2.0, label="two")),     [(3.0, 6.0), (4.0, 8.0)]),
+    ("grad past a Value made inside", lambda: jit(grad(lambda x: x * Value(2.0) + x * x)),   [(3.0, 8.0), (1.0, 4.0)]),
+])
+def test_jit_bakes_in_constants(name, make, calls):
+    """Issue 15 bugs 4 and 5: a constant Value made outside f, and any Value made inside f, is a constant of
+    the trace (today RuntimeError "kept the traced Value" / ValueError "made outside the function")."""
+    jf = make()
+    for x, want in calls:
+        assert near(jf(x), want), f"{name} at {x}: {jf(x)!r}, want {want!r}"
+
+
+def test_jit_guards_an_outside_value_that_requires_grad():
+    """SPEC jit: a Value from outside that requires grad is baked in with a guard on its number; changing it
+    later retraces, never a stale number."""
+    w = Value(2.0)
+    jf = jit(lambda x: x * w)
+    assert near(jf(3.0), 6.0)
+    w.data = 5.0
+    assert near(jf(3.0), 15.0)
+    assert near(jf(1.0), 5.0)
+
+
+def test_jit_loss_takes_data_prewrapped_as_constant_values():
+    """Issue 15 bug 4: jit_loss's data may be Value(x, requires_grad=False); loss and w.grad are the formula's."""
+    w = Value(0.5)
+    X = [Value(1.0, requires_grad=False), Value(2.0, requires_grad=False)]
+    Y = [2.0, 4.0]
+    step = jit_loss(lambda: vsum([(w * x - y) ** 2 for x, y in zip(X, Y)]), [w])
+    for wd in (0.5, 1.0):
+        w.data = wd
+        loss = step()
+        # L = Σ (w x - y)², dL/dw = Σ 2 (w x - y) x
+        assert near(loss, sum((wd * x - y) ** 2 for x, y in zip((1.0, 2.0), Y)))
+        assert near(w.grad, sum(2 * (wd * x - y) * x for x, y in zip((1.0, 2.0), Y)))
+
+
+def test_jit_a_traced_value_kept_after_f_returns_raises_when_used():
+    """SPEC jit: keeping a traced Value is not an error by itself (today the call raises); using it later
+    raises RuntimeError naming jit."""
+    kept = []
+
+    def f(x):
+        kept.append(x * 2)
+        return x * 3
+
+    assert near(jit(f)(1.0), 3.0)
+    with pytest.raises(RuntimeError, match="jit"):
+        kept[0] + 1.0
+
+
+RECURSIVE = """
+import gc, tinygrad_scalar as ts
+calls = []
+
+@ts.jit
+def f(x):                       # calls itself with a plain number while tracing
+    if not calls:
+        calls.append(1)
+        return x * f(3.0)
+    return x * 2.0
+
+failing = []
+
+@ts.jit
+def g(x):                       # the same, the inner call raising the engine's error
+    if not failing:
+        failing.append(1)
+        return x * g(-1.0)
+    return x.log()
+
+print(repr(f(1.0)), gc.isenabled(), (ts.Value(1.0) * 2).requires_grad)
+try:
+    g(1.0)
+except (ValueError, RuntimeError) as e:     # the engine's error, or jit's about it
+    print("raised", "log" in str(e), gc.isenabled(), (ts.Value(1.0) * 2).requires_grad)
+with ts.no_grad():
+    failing.clear()
+    try:
+        g(1.0)
+    except (ValueError, RuntimeError):
+        pass
+    print("no_grad kept", (ts.Value(1.0) * 2).requires_grad is False)
+print("end", gc.isenabled(), (ts.Value(1.0) * 2).requires_grad)
+"""
+
+
+def test_jit_recursive_call_neither_deadlocks_nor_changes_gc_or_grad_mode():
+    """Issue 15 bug 6: a jitted function calling itself with plain numbers while tracing returns eager's
+    number (1·3·2 = 6); on the error path too, the collector and the grad mode are as before (today it
+    deadlocks on jit's lock and leaves the collector off). Runs in its own process, so a hang is a failure."""
+    try:
+        proc = run_python(RECURSIVE, timeout=15)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the recursive jitted call deadlocked")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split("\n")[:4] == [
+        "6.0 True True", "raised True True True", "no_grad kept True", "end True True"], proc.stdout
+
+
+def test_jit_two_threads_store_one_trace_of_a_branch():
+    """Issue 15 "Sound": a second thread calling while the first traces reuses that trace; f is traced once
+    (today the second thread waits on the lock, then traces and stores a duplicate)."""
+    bodies, results = [], []
+    started, go = threading.Event(), threading.Event()
+
+    def f(x):
+        bodies.append(threading.get_ident())
+        if len(bodies) == 1:
+            started.set()
+            go.wait(10)
+        return x * 2
+
+    jf = jit(f)
+    t1 = threading.Thread(target=lambda: results.append(jf(1.0)))
+    t1.start()
+    assert started.wait(10)
+    t2 = threading.Thread(target=lambda: results.append(jf(2.0)))
+    t2.start()
+    t2.join(0.5)                                     # let the second thread reach jit while the first traces
+    go.set()
+    t1.join(10)
+    t2.join(10)
+    assert sorted(results) == [2.0, 4.0]
+    assert len(bodies) == 1, f"f was traced {len(bodies)} times for one branch"
+
+
+@pytest.mark.parametrize("name, f, x, expected", [
+    # d²/dx² by hand
+    ("sqrt",   lambda y: y.sqrt(),  4.0, -0.25 * 4.0 ** -1.5),
+    ("x**2.5", lambda y: y ** 2.5,  2.0, 2.5 * 1.5 * 2.0 ** 0.5),
+    ("x**3",   lambda y: y ** 3,    2.0, 12.0),
+    ("2**x",   lambda y: 2.0 ** y,  1.5, 2.0 ** 1.5 * math.log(2.0) ** 2),
+    ("asin",   lambda y: y.asin(),  0.5, 0.5 / (1 - 0.25) ** 1.5),
+    ("acos",   lambda y: y.acos(),  0.5, -0.5 / (1 - 0.25) ** 1.5),
+    ("acosh",  lambda y: y.acosh(), 2.0, -2.0 / (4.0 - 1) ** 1.5),
+])
+def test_jit_second_derivatives(name, f, x, expected):
+    """Issue 15 "Sound": higher derivatives through sqrt, **, asin, acos and acosh work inside jit (today they
+    raise); they agree with the formula and with eager grad(grad(f)), at the traced point and another."""
+    jf = jit(grad(grad(f)))
+    for point, want in ((x, expected), (x * 1.1, None)):
+        got = jf(point)
+        eager = grad(grad(f))(point)
+        assert near(got, eager, 1e-14), f"{name} at {point}: jit {got!r}, eager {eager!r}"
+        if want is not None:
+            assert near(got, want, 1e-12), f"{name} at {point}: jit {got!r}, formula {want!r}"
+        numeric = cdiff(lambda t: grad(f)(t), [point], 0)
+        assert near(got, numeric, 1e-7, 1e-9), f"{name} at {point}: jit {got!r}, central difference {numeric!r}"
 
 
 ################ Around the file: packaging, the notebook, the README, where it runs

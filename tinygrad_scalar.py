@@ -740,10 +740,10 @@ def _scalar(out, op):
     return _value(out, op)
 
 
-def _step_size(eps, op):
-    """Return eps as a positive finite float, or raise ValueError naming op."""
+def _step_size(eps, op, name):
+    """Return eps as a positive finite float, or raise ValueError naming op and the argument."""
     if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not 0.0 < eps < math.inf:
-        raise ValueError(f"{op}: the step must be a number > 0, got {eps!r}")
+        raise ValueError(f"{op}: {name} (the step) must be a number > 0, got {eps!r}")
     return float(eps)
 
 
@@ -751,7 +751,7 @@ def central_difference(f, *args, arg=0, epsilon=1e-6):
     """Return ∂f/∂args[arg] ≈ (f(x + ε) − f(x − ε)) / 2ε, leaving every .grad as it was."""
     if isinstance(arg, bool) or not isinstance(arg, int) or not 0 <= arg < len(args):
         raise IndexError(f"central_difference: arg={arg!r} is out of range for {len(args)} argument(s)")
-    eps = _step_size(epsilon, "central_difference")
+    eps = _step_size(epsilon, "central_difference", "epsilon")
     xs = [a if isinstance(a, Value) else _value(a, "central_difference") for a in args]
     up, down = xs[:], xs[:]
     up[arg], down[arg] = xs[arg] + eps, xs[arg] - eps
@@ -863,7 +863,7 @@ def gradcheck(f, *args, eps=1e-6, atol=1e-5, rtol=1e-3):
     The test, as PyTorch's: |autodiff − numerical| ≤ atol + rtol·|numerical|.
     Raises GradcheckError with a table of every partial when any disagree.
     """
-    _step_size(eps, "gradcheck")
+    _step_size(eps, "gradcheck", "eps")
     floats = [_value(a, "gradcheck").data for a in args]
     auto = grad(f, tuple(range(len(floats))))(*floats) if floats else ()
     rows, ok = [], True
@@ -1713,9 +1713,9 @@ class _Symbol:
 
     def _refuse(how):
         def read(self, *_):
-            raise TypeError(f"jit: {how}(v) reads a traced number {self!r} as a plain one, which would "
-                            f"bake it into the generated code; compare Values instead (v > 0 becomes "
-                            f"a guard), or do not jit this function")
+            raise TypeError(f"jit: {how}(v) reads the traced number {self!r} as a plain number (as "
+                            f"float, int, round, format and v.item() do), which would bake it into the "
+                            f"generated code; compare Values instead (v > 0 is a guard), or do not jit f")
         return read
     __float__, __int__, __index__, __round__ = _refuse("float"), _refuse("int"), _refuse("index"), _refuse("round")
     __format__, __trunc__, __floor__, __ceil__ = _refuse("format"), _refuse("trunc"), _refuse("floor"), _refuse("ceil")
