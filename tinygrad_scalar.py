@@ -344,16 +344,11 @@ import threading
 
 def _sigmoid(x):
     """σ(x) = 1 / (1 + e^-x) on a float, without overflow."""
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
-
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0.0 else math.exp(x) / (1.0 + math.exp(x))
 
 def _softplus(x):
     """ln(1 + e^x) on a float, without overflow."""
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
-
 
 MATH = [  # name    on floats    d/dx as a function of g, x and y = f(x)          domain
     ("log",     math.log,    lambda g, x, y: g / x,                               "x > 0"),
@@ -380,13 +375,11 @@ MATH = [  # name    on floats    d/dx as a function of g, x and y = f(x)        
 _ON_FLOATS = {name: fn for name, fn, _, _ in MATH}
 _ON_FLOATS["exp"] = math.exp
 
-
 def _fn(name, x):
     """The table's function name at x: on a number, as a Value's op, or as a call in jit's code."""
     if _real(x):
         return _ON_FLOATS[name](x)
     return getattr(x, name)() if isinstance(x, Value) else x.call(_ON_FLOATS[name], x)
-
 
 def _math_op(name, fn, df, domain):
     """Make the Value method for one row of MATH: compute y, write the closure, return."""
@@ -400,15 +393,13 @@ def _math_op(name, fn, df, domain):
     op.__doc__ = f"{name}(x)" + (f", for {domain}" if domain else "")
     return op
 
-
 for _row in MATH:
     setattr(Value, _row[0], _math_op(*_row))
 del _row
 Value.__abs__ = Value.abs
 
-
 def _leaky_relu(a, slope=0.01):
-    """x if x > 0 else slope·x; the slope may be a Value that learns"""
+    """x if x > 0 else slope·x; the slope may be a Value that learns."""
     s = _value(slope, "leaky_relu")
     def _backward(g, x=a.data, k=s.data, *_):
         return g * ((x > 0.0) + k * (x <= 0.0)), g * x * (x <= 0.0)    # d/dx = 1 or k, d/dk = x or 0
@@ -416,46 +407,30 @@ def _leaky_relu(a, slope=0.01):
     return _node(_mask(x <= 0.0, x) + _mask(x > 0.0, k * x), (a, s), _backward)
 
 
-# ---------------- plain-number behaviour, and PyTorch's names
-# Comparisons look at the numbers; == and hash stay identity, so that Values
-# can be dict keys and set members, as the graph walks need. Inside jit the
-# numbers are symbols: a comparison becomes a guard, and int(), round(),
-# format() and float() refuse, rather than bake a number into the code.
+# ---------------- plain-number behaviour, and PyTorch's and micrograd's names
+# Comparisons look at the numbers; == and hash stay identity, so that Values can
+# be dict keys and set members. Inside jit the numbers are symbols: a comparison
+# becomes a guard, and int(), round(), format() and float() refuse.
 
 class _Habits:
-    """Value methods beyond the engine: comparisons, conversions, PyTorch's and micrograd's names."""
-
+    """Value methods beyond the engine; each becomes a Value method below."""
     def __lt__(a, b): return a.data < _num(b)
     def __le__(a, b): return a.data <= _num(b)
     def __gt__(a, b): return a.data > _num(b)
     def __ge__(a, b): return a.data >= _num(b)
-
-    def __bool__(self):
-        return bool(self.data != 0.0)
-
-    def __float__(self):
-        return float(self.data)
-
-    def __int__(self):
-        return int(self.data)
-
-    def __round__(self, ndigits=None):
-        """round(v) is an int and round(v, n) a float, as for the number itself (no graph)."""
-        return round(self.data, ndigits)
-
-    def __format__(self, spec):
-        return format(self.data, spec)
-
-    def __pos__(a):
-        """+x: x itself"""
-        return a
+    def __bool__(self): return bool(self.data != 0.0)
+    def __float__(self): return float(self.data)
+    def __int__(self): return int(self.data)
+    def __round__(self, ndigits=None): return round(self.data, ndigits)   # an int, or a float
+    def __format__(self, spec): return format(self.data, spec)
+    def __pos__(a): return a
 
     def square(a):
         """x²"""
         return a * a
 
     def item(self):
-        """The number, as a Python float (PyTorch's name for .data)."""
+        """The number as a Python float (PyTorch's name for .data)."""
         return float(self.data)
 
     @property
@@ -486,9 +461,8 @@ class _Habits:
     def __deepcopy__(self, memo):
         if self._prev:
             raise RuntimeError(f"deepcopy: {self!r} was made by an op; only leaves can be deep-copied "
-                               f"(as in PyTorch): use v.detach() for a copy of its number")
+                               f"(as in PyTorch): v.detach() copies its number")
         return _leaf_again(self.data, self.grad, self.requires_grad, self.label)
-
 
 def _leaf_again(data, grad, requires_grad, label):
     """Make a leaf from what __reduce__ saved."""
@@ -496,8 +470,7 @@ def _leaf_again(data, grad, requires_grad, label):
     v.grad = grad
     return v
 
-
-for _name, _attr in vars(_Habits).items():           # each becomes a Value method
+for _name, _attr in vars(_Habits).items():
     if _name not in ("__module__", "__qualname__", "__doc__", "__dict__", "__weakref__"):
         setattr(Value, _name, _attr)
 del _name, _attr
@@ -506,13 +479,12 @@ Value.leaky_relu = _leaky_relu
 
 # ---------------- no_grad and enable_grad: a flag per thread
 
-_local = threading.local()      # per thread: .enabled (recording on?) and .tracer (jit's, if tracing)
-_users = [0]                    # blocks open and traces running, over all threads
+_local = threading.local()      # per thread: .enabled (recording?), .saved, .tracer (jit's), .depth
+_users = [0]                    # no_grad blocks open and jit traces running, over all threads
 _users_lock = threading.Lock()
 
-
 def _watch(out):
-    """The hook _node calls while some thread is in no_grad or jit: apply this thread's mode to out."""
+    """The hook _node calls while some thread is in no_grad or jit: apply this thread's mode."""
     if not getattr(_local, "enabled", True):
         out._prev = ()
         out._backward = _constant
@@ -520,22 +492,16 @@ def _watch(out):
     if tracer is not None:
         tracer(out)
 
-
 def _use_hook(n):
-    """Count a user of the hook in (n = 1) or out (n = -1); _node calls _watch while there are any."""
+    """Count a user of the hook in (n = 1) or out (n = -1); _node calls _watch while any are in."""
     global _hook
     with _users_lock:
         _users[0] += n
         _hook = _watch if _users[0] else None
 
-
 class no_grad:
-    """Record no graph inside `with no_grad():` on this thread: results are constants.
-
-    Also a decorator, @no_grad or @no_grad(); on a generator function, each
-    resume of its body runs under the mode, as in PyTorch.
-    """
-
+    """Record no graph inside `with no_grad():` on this thread; also @no_grad and @no_grad().
+    On a generator function, each resume of its body runs under the mode, as in PyTorch."""
     enabled = False                 # the mode inside the block
 
     def __new__(cls, fn=None):
@@ -585,31 +551,26 @@ class no_grad:
                 return fn(*args, **kwargs)
         return under_mode
 
-
 class enable_grad(no_grad):
     """Record the graph inside `with enable_grad():`, even within no_grad (on this thread)."""
-
     enabled = True
 
-
+# backward(create_graph=True) records its graph even inside no_grad, as in PyTorch.
 _engine_backward = Value.backward
-
 
 @functools.wraps(_engine_backward)
 def _backward(self, gradient=None, *, create_graph=False):
     if not create_graph:
         return _engine_backward(self, gradient)
-    with enable_grad():                     # create_graph records its graph even inside no_grad
+    with enable_grad():
         return _engine_backward(self, gradient, create_graph=True)
-
 
 Value.backward = _backward
 del _backward
 
 
 # ---------------- fused ops: one node for a whole sum, dot product or log-sum-exp
-# Their numbers go through helpers like Part I's, so that jit can write each
-# as one call.
+# Their numbers go through helpers like Part I's, so that jit writes each as one line.
 
 def _values(xs, op):
     """Return xs as a tuple of Values for op (numbers become constants)."""
@@ -617,12 +578,10 @@ def _values(xs, op):
         raise TypeError(f"{op}: expected numbers or Values, got {xs!r}")
     return tuple([x if x.__class__ is Value else _value(x, op) for x in xs])
 
-
 def _sum(numbers):
-    """Σ numbers, as sum() adds floats; a jit symbol among them writes it as one call of sum."""
+    """Σ numbers, as sum() adds floats; a jit symbol among them writes a call of sum."""
     s = _symbol(*numbers)
     return sum(numbers, 0.0) if s is None else s.call(sum, list(numbers), 0.0)
-
 
 def _dot(numbers, n):
     """Σ wi·xi + b over numbers = (w1..wn, x1..xn, b); a jit symbol writes it as one line."""
@@ -630,19 +589,16 @@ def _dot(numbers, n):
     s = _symbol(*numbers)
     return _dot_of(ws, xs, b) if s is None else s.call(_dot_of, list(ws), list(xs), b)
 
-
 def _dot_of(ws, xs, b):
     """Σ wi·xi + b on floats."""
     return sum(map(operator.mul, ws, xs), 0.0) + b
-
 
 def vsum(values):
     """Return the sum of many Values as a single node (faster than a chain of +)."""
     xs = _values(values, "vsum")
     def _backward(g, *_, n=len(xs)):
-        return (g,) * n                                  # d(Σxi)/dxi = 1
+        return (g,) * n                                 # d(Σxi)/dxi = 1
     return _node(_sum([x.data for x in xs]), xs, _backward)
-
 
 def dot(w, x, bias=0.0):
     """Return Σ wi·xi + bias as a single node: a neuron's w·x + b."""
@@ -651,15 +607,13 @@ def dot(w, x, bias=0.0):
         raise ValueError(f"dot: the two sequences differ in length ({len(w)} and {len(x)})")
     return _dot_node(_values(w + x + [bias], "dot"), len(w))
 
-
 def _dot_node(parents, n):
     """dot() on parents = (w1..wn, x1..xn, b), all Values already."""
     numbers = [p.data for p in parents]
-    def _backward(g, *wxb, n=n, numbers=numbers):    # (wxb: the parents and the result, if given)
-        wxb = wxb or numbers                             # d(w·x + b)/dwi = xi, /dxi = wi, /db = 1
+    def _backward(g, *wxb, n=n, numbers=numbers):   # (wxb: the parents and result, if given)
+        wxb = wxb or numbers                            # d(w·x + b)/dwi = xi, /dxi = wi, /db = 1
         return [g * xi for xi in wxb[n:2 * n]] + [g * wi for wi in wxb[:n]] + [g]
     return _node(_dot(numbers, n), parents, _backward)
-
 
 def logsumexp(values):
     """Return ln Σ e^xi as a single node, computed without overflow."""
@@ -670,9 +624,8 @@ def logsumexp(values):
     z = _lse(numbers)
     def _backward(g, *xs, numbers=numbers, z=z):
         xs, z = (xs[:-1], xs[-1]) if xs else (numbers, z)
-        return [g * _fn("exp", x - z) for x in xs]      # d lse/dxi = e^(xi - lse), the softmax
+        return [g * _fn("exp", x - z) for x in xs]     # d lse/dxi = e^(xi - lse), the softmax
     return _node(z, xs, _backward)
-
 
 def _lse(xs):
     """ln Σ e^xi on floats, without overflow; a jit symbol among them writes it as one call."""
@@ -686,29 +639,14 @@ def _lse(xs):
 
 
 # ---------------- calculus: numerical checks, grad, forward mode, Jacobians, Hessians
-# Called with floats, these tools return floats. Called with Values (inside
-# another grad's function), they return Values that the outer grad can
-# differentiate again, as JAX's transforms nest.
+# Called with numbers, these tools return floats. Called inside another transform's
+# function, they return Values the outer one can differentiate, as JAX's nest.
 
 def _all_nodes(roots):
     """Return every Value the roots depend on, leaves included, each after its parents."""
-    order, seen = [], set()
-    for root in roots:
-        if root in seen:
-            continue
-        seen.add(root)
-        stack = [(root, iter(root._prev))]
-        while stack:
-            v, parents = stack[-1]
-            p = next((p for p in parents if p not in seen), None)
-            if p is None:
-                stack.pop()
-                order.append(v)
-            else:
-                seen.add(p)
-                stack.append((p, iter(p._prev)))
-    return order
-
+    inner = [v for root in roots for v in reversed(_order(root))]
+    leaves = [p for v in inner for p in v._prev if not p._prev] + [r for r in roots if not r._prev]
+    return list(dict.fromkeys(leaves + inner))
 
 def _check(v, op):
     """Return v if it is a Value, else raise TypeError naming op."""
@@ -716,22 +654,18 @@ def _check(v, op):
         raise TypeError(f"{op}: expected a Value, got {v!r} ({type(v).__name__})")
     return v
 
-
 def _nested():
-    """Whether a tool runs inside another transform's function: then its results are Values, for
-    the outer one to differentiate (as JAX's transforms nest)."""
+    """Whether a tool runs inside another transform's function: then it returns Values."""
     return getattr(_local, "depth", 0) > 0
 
-
 def _inside(f, *args):
-    """Call f(*args) as a transform's function, so that transforms f calls know they are nested."""
+    """Call f(*args) as a transform's function, recording even inside no_grad."""
     _local.depth = getattr(_local, "depth", 0) + 1
     try:
-        with enable_grad():        # a transform records its graph even inside no_grad
+        with enable_grad():
             return f(*args)
     finally:
         _local.depth -= 1
-
 
 def _scalar(out, op):
     """Return f's output as a Value (a number becomes a constant), or raise TypeError naming op."""
@@ -739,6 +673,9 @@ def _scalar(out, op):
         raise TypeError(f"{op}: f must return a single Value or number (a scalar), got {out!r}")
     return _value(out, op)
 
+def _out(x, nested):
+    """A tool's result: a Value when nested, else a float."""
+    return _value(x, "grad") if nested else float(x)
 
 def _step_size(eps, op, name):
     """Return eps as a positive finite float, or raise ValueError naming op and the argument."""
@@ -746,22 +683,16 @@ def _step_size(eps, op, name):
         raise ValueError(f"{op}: {name} (the step) must be a number > 0, got {eps!r}")
     return float(eps)
 
-
 def central_difference(f, *args, arg=0, epsilon=1e-6):
     """Return ∂f/∂args[arg] ≈ (f(x + ε) − f(x − ε)) / 2ε, leaving every .grad as it was."""
     if isinstance(arg, bool) or not isinstance(arg, int) or not 0 <= arg < len(args):
         raise IndexError(f"central_difference: arg={arg!r} is out of range for {len(args)} argument(s)")
-    eps = _step_size(epsilon, "central_difference", "epsilon")
-    xs = [a if isinstance(a, Value) else _value(a, "central_difference") for a in args]
-    up, down = xs[:], xs[:]
-    up[arg], down[arg] = xs[arg] + eps, xs[arg] - eps
-    if _nested():                                   # on Values: differentiable, as in JAX
-        return (_scalar(f(*up), "central_difference") - _scalar(f(*down), "central_difference")) / (2 * eps)
-    with no_grad():
-        ups, downs = (_scalar(f(*[_value(x.data, "central_difference") for x in p]), "central_difference")
-                      for p in (up, down))
-        return (ups.data - downs.data) / (2.0 * eps)
-
+    eps, op, nested = _step_size(epsilon, "central_difference", "epsilon"), "central_difference", _nested()
+    xs = [a if nested and isinstance(a, Value) else _value(_value(a, op).data, op) for a in args]
+    with enable_grad() if nested else no_grad():         # nested: on Values, differentiable
+        up = _scalar(f(*xs[:arg], xs[arg] + eps, *xs[arg + 1:]), op)
+        down = _scalar(f(*xs[:arg], xs[arg] - eps, *xs[arg + 1:]), op)
+        return _out((up - down) / (2.0 * eps), nested)
 
 def _gradients(out, wrt, create_graph=False):
     """Return d(out)/dw for each w in wrt, leaving every .grad in the graph as it was."""
@@ -778,7 +709,6 @@ def _gradients(out, wrt, create_graph=False):
         for v, g in zip(nodes, saved):
             v.grad = g
 
-
 def _argnums(argnums, n, op):
     """Return argnums as a tuple of positions in 0..n-1, or raise naming op."""
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
@@ -789,7 +719,6 @@ def _argnums(argnums, n, op):
             raise IndexError(f"{op}: argnums={argnums!r} is out of range for {n} argument(s)")
     return tuple(i % n for i in nums)
 
-
 def _input(a, op):
     """A fresh variable for a: connected to a's graph when a is a Value that learns."""
     if not (isinstance(a, Value) and a.requires_grad):
@@ -798,32 +727,22 @@ def _input(a, op):
         return (g,)                                      # dx/dx = 1
     return _node(a.data, (a,), _backward)
 
-
 def value_and_grad(f, argnums=0):
-    """Return a function computing (f(*args), ∂f/∂args[argnums]), as jax.value_and_grad does.
-
-    The other arguments reach f as they were passed. Plain numbers in, floats
-    out; inside another grad's function (on Values) it returns Values.
-    """
+    """Return a function computing (f(*args), ∂f/∂args[argnums]), as jax.value_and_grad does;
+    the other arguments reach f as they were passed."""
     if isinstance(argnums, bool):
         raise TypeError(f"grad: argnums must be an int or a tuple of ints, got {argnums!r}")
 
     def value_and_grad_f(*args):
-        nums = _argnums(argnums, len(args), "grad")
-        nested = _nested()
+        nums, nested = _argnums(argnums, len(args), "grad"), _nested()
         inputs = [_input(a, "grad") if i in nums else a for i, a in enumerate(args)]
         out = _scalar(_inside(f, *inputs), "grad")
         with enable_grad():
-            grads = _gradients(out, [inputs[i] for i in nums], create_graph=nested)
-        if nested:
-            grads = [_value(g, "grad") for g in grads]
-        else:
-            out, grads = out.data, [float(g) for g in grads]
-        return out, grads[0] if isinstance(argnums, int) else tuple(grads)
+            grads = [_out(g, nested) for g in _gradients(out, [inputs[i] for i in nums], nested)]
+        return out if nested else out.data, grads[0] if isinstance(argnums, int) else tuple(grads)
     value_and_grad_f.__name__ = f"value_and_grad_{getattr(f, '__name__', 'f')}"
     value_and_grad_f._transform = (f, argnums, "value_and_grad")   # what jit traces
     return value_and_grad_f
-
 
 def grad(f, argnums=0):
     """Return a function computing ∂f/∂args[argnums] (an int or a tuple), as jax.grad does."""
@@ -835,14 +754,12 @@ def grad(f, argnums=0):
     grad_f._transform = (f, argnums, "grad")
     return grad_f
 
-
 def derivative(f):
     """Return f′, the derivative of a function of one number, as a function float → float."""
     return grad(f, 0)
 
-
 def gradients_by_label(out):
-    """Return {label: d(out)/d(leaf)} for every labelled leaf out depends on (the notes' named partials)."""
+    """Return {label: d(out)/d(leaf)} for every labelled leaf out depends on (named partials)."""
     leaves = [v for v in _all_nodes([_check(out, "gradients_by_label")])
               if not v._prev and v.label and v.requires_grad]
     result = {}
@@ -852,17 +769,12 @@ def gradients_by_label(out):
         result[v.label] = float(g)
     return dict(sorted(result.items()))
 
-
 class GradcheckError(RuntimeError):
     """Autodiff and central differences disagree (raised by gradcheck)."""
 
-
 def gradcheck(f, *args, eps=1e-6, atol=1e-5, rtol=1e-3):
-    """Compare every autodiff partial of f with a central difference; return True or raise.
-
-    The test, as PyTorch's: |autodiff − numerical| ≤ atol + rtol·|numerical|.
-    Raises GradcheckError with a table of every partial when any disagree.
-    """
+    """Check every autodiff partial of f against a central difference, as PyTorch's gradcheck:
+    |autodiff − numerical| ≤ atol + rtol·|numerical|. Return True, or raise GradcheckError."""
     _step_size(eps, "gradcheck", "eps")
     floats = [_value(a, "gradcheck").data for a in args]
     auto = grad(f, tuple(range(len(floats))))(*floats) if floats else ()
@@ -879,46 +791,32 @@ def gradcheck(f, *args, eps=1e-6, atol=1e-5, rtol=1e-3):
          f"gradients differ (atol={atol}, rtol={rtol}, eps={eps})",
          f"{'argument':>9} {'autodiff':>14} {'numerical':>14} {'difference':>14}"] + rows))
 
-
 def _record(f, primals, op):
-    """Run f on fresh inputs for primals: return the inputs, the outputs, single?, and the order."""
+    """Run f on fresh inputs for primals: return the inputs, the outputs, and single?."""
     inputs = [_input(p, op) for p in primals]
     out = _inside(f, *inputs)
-    single = isinstance(out, Value)
-    outs = [out] if single else list(out) if isinstance(out, (list, tuple)) else None
+    outs = [out] if isinstance(out, Value) else list(out) if isinstance(out, (list, tuple)) else None
     if not outs or not all(isinstance(o, Value) for o in outs):
         raise TypeError(f"{op}: f must return a Value or a non-empty list of Values, got {out!r}")
-    order = []
-    for v in _all_nodes(outs):                          # parents first
-        if v._prev:
-            order.append(v)
-    return inputs, outs, single, order
+    return inputs, outs, isinstance(out, Value)
 
+def _push_tangents(outs, tangent, recorded):
+    """Forward mode: carry d(node)/dt from the inputs to outs, node by node, parents first.
 
-def _push_tangents(order, tangent, recorded):
-    """Forward mode: carry d(node)/dt from the inputs through order (parents first).
-
-    The same closures serve: called with g = 1, a node's closure returns its
-    local derivatives (Values when recorded, for an outer grad). On floats a
-    zero derivative passes nothing on, not even an infinite tangent: the mirror
-    of backward(), where a zero gradient passes nothing through an infinite
-    slope, so that both modes give the same Jacobian.
+    The same closures serve: called with g = 1, a closure returns its local derivatives
+    (Values when recorded). On floats a zero derivative passes nothing on, not even an
+    infinite tangent: the mirror of backward(), so that both modes give one Jacobian.
     """
-    for v in order:
-        if not any(p in tangent for p in v._prev):
-            continue
-        terms = [d * tangent[p] if recorded else 0.0 if d == 0.0 else d * tangent[p]
-                 for p, d in zip(v._prev, v._backward(1.0, *v._prev, v) if recorded else v._backward(1.0))
-                 if p in tangent and d is not _NONE]
-        if terms:
-            tangent[v] = terms[0] if len(terms) == 1 else sum(terms[1:], terms[0])
+    with enable_grad():
+        for v in _all_nodes(outs):
+            if not any(p in tangent for p in v._prev):
+                continue
+            ds = v._backward(1.0, *v._prev, v) if recorded else v._backward(1.0)
+            terms = [d * tangent[p] if recorded or d != 0.0 else 0.0
+                     for p, d in zip(v._prev, ds) if p in tangent and d is not _NONE]
+            if terms:
+                tangent[v] = sum(terms[1:], terms[0])
     return tangent
-
-
-def _out(x, nested):
-    """A result of a tool: a Value when nested, else a float."""
-    return _value(x, "jvp") if nested else float(x)
-
 
 def jvp(f, primals, tangents):
     """Return (f(primals), J·tangents) by forward mode, as jax.jvp does."""
@@ -928,42 +826,31 @@ def jvp(f, primals, tangents):
                          f"there must be one tangent per primal")
     nested = _nested()
     tangents = [t if isinstance(t, Value) else _value(t, "jvp").data for t in tangents]
-    inputs, outs, single, order = _record(f, primals, "jvp")
-    with enable_grad():
-        t = _push_tangents(order, dict(zip(inputs, tangents)), nested)
+    inputs, outs, single = _record(f, primals, "jvp")
+    t = _push_tangents(outs, dict(zip(inputs, tangents)), nested)
     values = [_out(o if nested else o.data, nested) for o in outs]
     dots = [_out(t.get(o, 0.0), nested) for o in outs]
     return (values[0], dots[0]) if single else (values, dots)
 
-
 def jacobian(f, mode="rev"):
-    """Return a function computing f's m×n Jacobian (a list of m rows), for f: Rⁿ → Rᵐ.
-
-    mode="rev": one backward pass per output (m passes), like jax.jacrev.
-    mode="fwd": one forward-mode pass per input (n passes), like jax.jacfwd.
-    """
+    """Return a function computing f's m×n Jacobian (m rows), for f: Rⁿ → Rᵐ: mode="rev" takes
+    one backward pass per output (jax.jacrev), mode="fwd" one forward pass per input (jax.jacfwd)."""
     if mode not in ("rev", "fwd"):
         raise ValueError(f"jacobian: mode must be 'rev' or 'fwd', got {mode!r}")
 
     def jacobian_f(*args):
         nested = _nested()
-        inputs, outs, single, order = _record(f, args, "jacobian")
+        inputs, outs, _ = _record(f, args, "jacobian")
         if mode == "rev":
             return [[_out(g, nested) for g in _gradients(o, inputs, nested)] for o in outs]
-        columns = []
-        for x in inputs:
-            with enable_grad():
-                t = _push_tangents(order, {x: 1.0}, nested)    # only x moves
-            columns.append([_out(t.get(o, 0.0), nested) for o in outs])
+        columns = [[_out(t.get(o, 0.0), nested) for o in outs]
+                   for t in (_push_tangents(outs, {x: 1.0}, nested) for x in inputs)]  # only x moves
         return [list(row) for row in zip(*columns)] if columns else [[] for _ in outs]
     return jacobian_f
 
-
 def hessian(f):
-    """Return a function computing the n×n matrix of second derivatives of f at its n arguments.
-
-    Raises ValueError on a kink (relu or abs at 0), where there is no second derivative.
-    """
+    """Return a function computing the n×n matrix of second derivatives of f at its n arguments;
+    ValueError on a kink (relu or abs at 0), where there is none."""
     def hessian_f(*args):
         nested = _nested()
         inputs = [_input(a, "hessian") for a in args]
@@ -979,34 +866,28 @@ def hessian(f):
                     for g in first]
     return hessian_f
 
-
 def _op_name(v):
-    """The name of the op that made v, read from its closure's name: "mul", "tanh", "Square"."""
+    """The name of the op that made v, read from its closure's name: "*", "tanh", "Square"."""
     name = v._backward.__qualname__.split(".<locals>")[0].split(".")[-1].strip("_")
     return {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "pow": "**"}.get(name, name)
 
 
 # ---------------- custom functions: forward and backward by hand, as in the lectures
+# Subclass with static forward(ctx, *floats) -> a float, backward(ctx, d_out) -> grads; call .apply.
 
 class _Saved(float):
-    """One saved number: a float (x = ctx.saved_values) that also unpacks as a tuple of one
-    ((x,) = ctx.saved_values, ctx.saved_values[0]), so both idioms of the course notes work."""
-
-    def __iter__(self):
-        return iter((float(self),))
-
-    def __len__(self):
-        return 1
-
-    def __getitem__(self, i):
+    """One saved number: a float that also indexes, [0], and unpacks, (x,) = ..., as a 1-tuple."""
+    def __getitem__(self, i):                      # iter() and unpacking use it too
         return (float(self),)[i]
 
+class _Unconnected(float):
+    """The 0 that a backward's None stands for: forward mode passes nothing through it."""
+
+_NONE = _Unconnected(0.0)
 
 class Context:
     """What a ScalarFunction's forward keeps for its backward."""
-
-    def __init__(self):
-        self._saved = ()               # the values given to save_for_backward
+    _saved = ()                                    # the values given to save_for_backward
 
     def save_for_backward(self, *values):
         """Keep values for backward."""
@@ -1014,99 +895,58 @@ class Context:
 
     @property
     def saved_values(self):
-        """The saved values: one comes back as itself (a float that also unpacks), several as a tuple."""
-        if len(self._saved) == 1:
-            x = self._saved[0]
-            return _Saved(x) if isinstance(x, numbers.Real) and not isinstance(x, bool) else x
-        return self._saved
+        """Return the saved values: one as itself (a float that unpacks too), several as a tuple."""
+        if len(self._saved) != 1:
+            return self._saved
+        x = self._saved[0]
+        return _Saved(x) if isinstance(x, numbers.Real) and not isinstance(x, bool) else x
 
     @property
     def saved_tensors(self):
-        """The saved values, always as a tuple (PyTorch's name)."""
+        """Return the saved values, always as a tuple (PyTorch's name)."""
         return tuple(self._saved)
-
-    def __repr__(self):
-        return f"Context(saved_values={self._saved!r})"
 
 
 class ScalarFunction:
-    """A new op written by hand: subclass, define forward and backward, call .apply.
-
-        class Square(ScalarFunction):
-            @staticmethod
-            def forward(ctx, x):               # floats in, a float out
-                ctx.save_for_backward(x)
-                return x * x
-
-            @staticmethod
-            def backward(ctx, d_out):          # d(out)/d(result) in; one gradient per input out
-                x = ctx.saved_values
-                return 2 * x * d_out
-
-        y = Square.apply(Value(3.0))
-    """
-
-    @staticmethod
-    def forward(ctx, *values):
-        raise NotImplementedError("a ScalarFunction subclass must define forward(ctx, *values)")
-
-    @staticmethod
-    def backward(ctx, d_out):
-        raise NotImplementedError("a ScalarFunction subclass must define backward(ctx, d_out)")
-
+    """A new op written by hand: subclass, define forward and backward, call .apply."""
     @classmethod
     def apply(cls, *args):
-        """Run forward on the numbers inside args; record the result, with backward as its closure."""
+        """Run forward on the numbers in args; record the result, with backward as its closure."""
         inputs = _values(args, cls.__name__)
-        numbers_in = [x.data for x in inputs]
-        s = _symbol(*numbers_in)
-        if s is None:
-            out, ctx = _custom_forward(cls, *numbers_in)
-        else:                           # jit: both halves become calls, with a fresh Context per run
-            pair = s.call(_custom_forward, cls, *numbers_in)
-            out, ctx = pair[0], pair[1]
-
-        def _backward(g, *_, cls=cls, ctx=ctx, n=len(inputs)):   # the chain rule, as the class wrote it
+        pair = _by_hand(_custom_forward, cls, *[x.data for x in inputs])
+        out, ctx = pair[0], pair[1]                # under jit a symbol, so no unpacking
+        def _backward(g, *_, cls=cls, ctx=ctx, n=len(inputs)):   # the chain rule, as cls wrote it
             if isinstance(g, Value):
-                raise RuntimeError(f"{cls.__name__}: a ScalarFunction's backward works on numbers, so "
-                                   f"create_graph=True (higher derivatives) cannot pass through it")
-            s = _symbol(g, ctx)
-            if s is None:
-                return _custom_backward(cls, ctx, g, n)
-            grads = s.call(_custom_backward, cls, ctx, g, n)
+                raise RuntimeError(f"{cls.__name__}: a ScalarFunction's backward works on "
+                                   f"numbers, so create_graph=True cannot pass through it")
+            grads = _by_hand(_custom_backward, cls, ctx, g, n)
             return [grads[i] for i in range(n)]
-        _backward.__qualname__ = f"{cls.__name__}.<locals>._backward"    # for drawings: the op's name
+        _backward.__qualname__ = f"{cls.__name__}.<locals>._backward"    # drawings show cls's name
         return _node(out, inputs, _backward)
 
+def _by_hand(fn, cls, *args):
+    """Return fn(cls, *args); with a jit symbol among args, a call of it written into the trace."""
+    s = _symbol(*args)
+    return fn(cls, *args) if s is None else s.call(fn, cls, *args)
 
 def _custom_forward(cls, *xs):
-    """A ScalarFunction's forward on numbers: its result as a float, and the Context it filled."""
+    """Return cls.forward on numbers as a float, and the Context it filled."""
     ctx = Context()
     out = cls.forward(ctx, *xs)
     if isinstance(out, (Value, bool)) or not isinstance(out, numbers.Real):
         raise TypeError(f"{cls.__name__}.forward must return a real number, got {out!r}")
     return float(out), ctx
 
-
 def _custom_backward(cls, ctx, g, n):
-    """A ScalarFunction's backward on numbers: n floats, one per input, or an error naming cls."""
+    """Return cls.backward on numbers as n floats, one per input (None: no gradient, as PyTorch)."""
     grads = cls.backward(ctx, g)
-    if n == 1 and not isinstance(grads, (tuple, list)):
-        grads = (grads,)
+    grads = grads if isinstance(grads, (tuple, list)) or n != 1 else (grads,)
     if not isinstance(grads, (tuple, list)) or len(grads) != n:
-        raise ValueError(f"{cls.__name__}.backward returned {grads!r}: expected {n} gradient(s), "
-                         f"one per input")
+        raise ValueError(f"{cls.__name__}.backward returned {grads!r}: expected {n} gradient(s)")
     for d in grads:
         if d is not None and (isinstance(d, Value) or not isinstance(d, numbers.Real)):
-            raise TypeError(f"{cls.__name__}.backward returned {d!r} as a gradient: expected a real number")
-    return tuple(_NONE if d is None else float(d) for d in grads)  # None: no gradient, as in PyTorch
-
-
-class _Unconnected(float):
-    """The 0 that a backward's None stands for: forward mode passes nothing through it."""
-
-
-_NONE = _Unconnected(0.0)
+            raise TypeError(f"{cls.__name__}.backward gave {d!r} as a gradient, not a real number")
+    return tuple(_NONE if d is None else float(d) for d in grads)
 
 
 # ---------------- drawing: the graph as a picture or as text, and backprop step by step
@@ -1115,15 +955,13 @@ def backward_steps(root):
     """Return the Values in the order backward() processes them: step k handles the k-th."""
     return _order(root) if _check(root, "backward_steps").requires_grad else []
 
-
 def _grads_after(root, step):
-    """Replay the first step steps of root.backward() on the side: return ({node: grad}, node at step)."""
+    """Replay the first step steps of backward() on the side: return ({node: grad}, its node)."""
     if step is None:
         return {v: v.grad for v in _all_nodes([root])}, None
     order = backward_steps(root)
     if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= len(order):
-        raise ValueError(f"step must be an int from 0 to {len(order)} (the backward pass has "
-                         f"{len(order)} steps), got {step!r}")
+        raise ValueError(f"step must be an int from 0 to {len(order)}, the steps, got {step!r}")
     grads = {root: 1.0} if root.requires_grad else {}
     for v in order[:step]:
         for p, d in zip(v._prev, v._backward(grads.get(v, 0.0))):
@@ -1131,112 +969,77 @@ def _grads_after(root, step):
                 grads[p] = grads.get(p, 0.0) + d
     return grads, order[step - 1] if step else root
 
-
-def _num_text(x):
-    """A number in a compact form for drawings."""
-    return "—" if x is None else f"{float(x):.4g}"
-
-
-def _names(nodes):
-    """Name each node: its label (control characters escaped), else its op and a number."""
-    return {v: (v.label if v.label.isprintable() else repr(v.label)[1:-1]) if v.label else
-            f"{_op_name(v) if v._prev else 'leaf' if v.requires_grad else 'const'}#{i}"
-            for i, v in enumerate(nodes)}
-
+def _fields(v, grads):
+    """Return v's data and grad as short text ("—": no gradient yet)."""
+    grad = grads.get(v)
+    return f"data {v.data:.4g}", "grad —" if grad is None else f"grad {float(grad):.4g}"
 
 def graph_text(root, step=None):
-    """Return the graph as text, parents indented under each Value, with op, data and grad.
-
-    A Value used twice gets its full line once and "(shown above)" after that;
-    past depth 20 the indentation stops growing and the depth is written out.
-    """
+    """Return the graph as text: each Value's op, data and grad, its parents indented below."""
     nodes = _all_nodes([_check(root, "graph_text")])
     grads, current = _grads_after(root, step)
-    names = _names(nodes)
+    names = {v: (v.label if v.label.isprintable() else repr(v.label)[1:-1]) if v.label else
+             f"{_op_name(v) if v._prev else 'leaf' if v.requires_grad else 'const'}#{i}"
+             for i, v in enumerate(nodes)}
     lines, shown, stack = [], set(), [(root, 0)]
     while stack:
         v, depth = stack.pop()
-        indent = "  " * depth if depth <= 20 else "  " * 20 + f"[depth {depth}] "
-        mark = "  <- step" if v is current and step is not None else ""
+        indent = "  " * min(depth, 20) + (f"[depth {depth}] " if depth > 20 else "")
         if v in shown:
             lines.append(f"{indent}{names[v]} (shown above)")
             continue
         shown.add(v)
-        kind = f"= {_op_name(v)}(" + ", ".join(names[p] for p in v._prev) + ")" if v._prev else \
-            ("constant" if not v.requires_grad else "leaf")
-        lines.append(f"{indent}{names[v]} {kind}  data {_num_text(v.data)}  grad {_num_text(grads.get(v))}{mark}")
+        kind = (f"= {_op_name(v)}({', '.join(names[p] for p in v._prev)})" if v._prev else
+                "leaf" if v.requires_grad else "constant")
+        mark = "  <- step" if v is current else ""
+        lines.append(f"{indent}{names[v]} {kind}  {'  '.join(_fields(v, grads))}{mark}")
         stack.extend((p, depth + 1) for p in reversed(v._prev))
     return "\n".join(lines)
 
-
-def _record_text(text):
-    """Escape text for a Graphviz record label."""
-    return "".join("\\" + c if c in "{}|<>\\\"" else c for c in str(text))
-
+_RECORD = str.maketrans({c: "\\" + c for c in '{}|<>\\"'})    # escapes for Graphviz record labels
 
 def draw_dot(root, rankdir="LR", format="svg", step=None, max_nodes=10_000):
-    """Return a graphviz.Digraph of everything root depends on, drawn from inputs to root.
-
-    Each Value is a record (label | data | grad); each op is a small node of its own.
-    Leaves that learn are blue, constants grey and dashed. With step=k, the graph
-    shows the gradients after the first k steps of the backward pass, the node
-    being processed in red. Raises ImportError without the graphviz package, and
-    ValueError for a graph of more than max_nodes Values.
-    """
+    """Return a graphviz.Digraph of everything root depends on, drawn from inputs to root."""
+    # A record (label | data | grad) per Value; blue: leaves that learn, grey: constants, red: step.
     _check(root, "draw_dot")
     try:
         import graphviz
     except ImportError:
-        raise ImportError('draw_dot needs the graphviz Python package: pip install "tinygrad_scalar[viz]" '
-                          '(and the Graphviz program itself, e.g. apt-get install graphviz)') from None
+        raise ImportError('draw_dot needs the graphviz package: pip install "tinygrad_scalar[viz]" '
+                          '(and the Graphviz program: apt-get install graphviz)') from None
     nodes = _all_nodes([root])
     if len(nodes) > max_nodes:
-        raise ValueError(f"draw_dot: the graph has {len(nodes)} Values, more than max_nodes={max_nodes}: "
-                         f"too big to draw usefully; draw a smaller expression or raise max_nodes")
+        raise ValueError(f"draw_dot: the graph has {len(nodes)} Values, more than max_nodes="
+                         f"{max_nodes}: too many to draw")
     grads, current = _grads_after(root, step)
-    dot = _drawing_class(graphviz)(format=format, graph_attr={"rankdir": rankdir})
-    dot._root, dot._step, dot._size = root, step, len(nodes)
+    class Drawing(graphviz.Digraph):
+        """A Digraph that shows graph_text, not a traceback, in a notebook without `dot`."""
+        def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+            try:
+                return super()._repr_mimebundle_(include, exclude, **kwargs)
+            except graphviz.ExecutableNotFound:
+                return {"text/plain": f"{graph_text(root, step)}\n(the drawing needs the Graphviz "
+                        f"program `dot`: apt-get, brew or conda install graphviz)"}
+        def __repr__(self):
+            return f"<draw_dot drawing of {len(nodes)} Values>"
+    dot = Drawing(format=format, graph_attr={"rankdir": rankdir})
     uids = {v: f"v{i}" for i, v in enumerate(nodes)}   # stable names: the same drawing every run
-    for v in nodes:
-        uid = uids[v]
+    for v, uid in uids.items():
         style = {"shape": "record", "fontsize": "11"}
         if not v.requires_grad:
             style.update(style="dashed,filled", fillcolor="#eeeeee", color="#888888")
         elif not v._prev:
             style.update(style="filled", fillcolor="#dbeafe")
-        if step is not None and v is current:
+        if v is current:
             style.update(color="red", penwidth="2.5")
-        fields = ([_record_text(v.label)] if v.label else []) + \
-            [f"data {_num_text(v.data)}", f"grad {_num_text(grads.get(v))}"]
+        fields = ([v.label.translate(_RECORD)] if v.label else []) + list(_fields(v, grads))
         dot.node(uid, "{ " + " | ".join(fields) + " }", **style)
         if v._prev:
-            dot.node(uid + "op", _record_text(_op_name(v)), shape="circle", fontsize="10",
+            dot.node(uid + "op", _op_name(v).translate(_RECORD), shape="circle", fontsize="10",
                      width="0.3", margin="0.02")
             dot.edge(uid + "op", uid)
-            for p in v._prev:
-                dot.edge(uids[p], uid + "op")
+            dot.edges((uids[p], uid + "op") for p in v._prev)
     return dot
-
-
-_GRAPHVIZ_HINT = ("the drawing needs the Graphviz program `dot`: install it with your system's "
-                  "package manager (apt-get install graphviz, brew install graphviz, conda install graphviz)")
-_drawing_classes = {}
-
-
-def _drawing_class(graphviz):
-    """A graphviz.Digraph that shows the text view, not a traceback, when `dot` is missing."""
-    if "cls" not in _drawing_classes:
-        class Drawing(graphviz.Digraph):
-            def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
-                try:
-                    return super()._repr_mimebundle_(include, exclude, **kwargs)
-                except graphviz.ExecutableNotFound:
-                    return {"text/plain": f"{graph_text(self._root, self._step)}\n({_GRAPHVIZ_HINT})"}
-
-            def __repr__(self):
-                return f"<draw_dot drawing of {self._size} Values>"
-        _drawing_classes["cls"] = Drawing
-    return _drawing_classes["cls"]
 
 
 ################ Part III — training
@@ -1246,13 +1049,11 @@ def _drawing_class(graphviz):
 
 import random
 
-
 def _rng(seed):
-    """Return what to draw from: a Random as given, or a new Random(seed)."""
+    """Return what to draw from: the random module (random.seed repeats it), or a Random."""
     if seed is None or seed is random:
-        return random                                # so random.seed(1337) repeats the draws
+        return random
     return seed if isinstance(seed, random.Random) else random.Random(seed)
-
 
 def _count(n, what, where):
     """Return n if it is a positive int, else raise ValueError naming where."""
@@ -1260,19 +1061,15 @@ def _count(n, what, where):
         raise ValueError(f"{where}: {what} must be a positive int, got {n!r}")
     return n
 
-
 _ACTIVATIONS = {"relu": Value.relu, "tanh": Value.tanh, "sigmoid": Value.sigmoid, "none": None}
-
 
 def _activation(activation, nonlin, where):
     """Return the activation's name, reading micrograd's nonlin=True/False as "relu"/"none"."""
     if nonlin is not None:
         if not isinstance(nonlin, bool):
-            raise TypeError(f"{where}: nonlin must be True (ReLU) or False (linear), "
-                            f"got {nonlin!r}")
+            raise TypeError(f"{where}: nonlin must be True (ReLU) or False, got {nonlin!r}")
         if activation != "relu":
-            raise ValueError(f"{where}: give activation={activation!r} or nonlin={nonlin!r}, "
-                             "not both")
+            raise ValueError(f"{where}: give activation={activation!r} or nonlin, not both")
         activation = "relu" if nonlin else "none"
     activation = "none" if activation in (None, "linear") else activation
     if activation not in _ACTIVATIONS:
@@ -1280,13 +1077,8 @@ def _activation(activation, nonlin, where):
                          f"got {activation!r}")
     return activation
 
-
-class _Inputs(tuple):
-    """A tuple of Values already checked, which a layer hands the next one."""
-
-
-def _inputs_of(x, nin, where):
-    """Return x as _Inputs of nin Values (numbers become constants), or raise naming where."""
+def _inputs(x, nin, where):
+    """Return x as a tuple of nin Values (numbers become constants), or raise naming where."""
     if isinstance(x, (Value, numbers.Real)):
         x = [x]
     try:
@@ -1295,40 +1087,26 @@ def _inputs_of(x, nin, where):
         raise TypeError(f"{where}: expected a list of {nin} numbers or Values, got {x!r}") from None
     if len(x) != nin:
         raise ValueError(f"{where}: expected {nin} input(s), got {len(x)}: {x!r}")
-    return _Inputs(_values(x, where))
+    return _values(x, where)
 
+def _leaves(tree, name):
+    """Yield (name, leaf) for a nest of lists: "weight[3][1]" is tree[3][1] of tree "weight"."""
+    if isinstance(tree, (list, tuple)):
+        for i, t in enumerate(tree):
+            yield from _leaves(t, f"{name}[{i}]")
+    else:
+        yield name, tree
+
+def _by_name(state):
+    """Return {name: leaf} for a dict of nests of lists, named as _leaves names them."""
+    return {name: x for key, tree in state.items() for name, x in _leaves(tree, key)}
 
 def _data(tree):
-    """Return a tree of dicts and lists of Values with each Value replaced by its .data."""
-    if isinstance(tree, dict):
-        return {k: _data(v) for k, v in tree.items()}
-    return [_data(v) for v in tree] if isinstance(tree, list) else tree.data
-
-
-def _walk(tree, state, where, name=""):
-    """Yield (name, Value, number) for each Value in tree and its number in state, or raise naming
-    where state differs in shape: name "layers.0.weight[3][1]" is state["layers.0.weight"][3][1]."""
-    if isinstance(tree, dict):
-        if not isinstance(state, dict) or set(state) != set(tree):
-            got = sorted(state) if isinstance(state, dict) else state
-            raise ValueError(f"load_state_dict: {where} expects keys {sorted(tree)}, got {got!r}")
-        for k in tree:
-            yield from _walk(tree[k], state[k], f"{where}.{k}", k)
-    elif isinstance(tree, list):
-        if not isinstance(state, (list, tuple)) or len(state) != len(tree):
-            n = len(state) if isinstance(state, (list, tuple)) else state
-            raise ValueError(f"load_state_dict: {where} expects a list of {len(tree)}, got {n!r}")
-        for i, (t, s) in enumerate(zip(tree, state)):
-            yield from _walk(t, s, f"{where}[{i}]", f"{name}[{i}]")
-    elif isinstance(state, bool) or not isinstance(state, numbers.Real):
-        raise TypeError(f"load_state_dict: {where} expects a number, got {state!r}")
-    else:
-        yield name, tree, state
-
+    """Return a nest of lists of Values with each Value replaced by its .data."""
+    return [_data(t) for t in tree] if isinstance(tree, list) else tree.data
 
 class Module:
     """A model part with parameters: the base of Neuron, Layer and MLP."""
-
     def parameters(self):
         """Return the list of Values this module learns."""
         return []
@@ -1346,27 +1124,34 @@ class Module:
 
     def named_parameters(self):
         """Yield (name, Value) in parameters() order, named by the Value's place in state_dict()."""
-        walk = _walk(self._named(), self.state_dict(), type(self).__name__)
-        names = {id(p): name for name, p, _ in walk}
+        names = {id(p): name for name, p in _by_name(self._named()).items()}
         for p in self.parameters():
             yield names[id(p)], p
 
     def state_dict(self):
         """Return the parameters as plain, JSON-serialisable data, named as in PyTorch."""
-        return _data(self._named())
+        return {k: _data(tree) for k, tree in self._named().items()}
 
     def load_state_dict(self, state):
         """Set the parameters from state_dict() data; a wrong shape changes nothing and raises."""
-        leaves = list(_walk(self._named(), state, type(self).__name__))   # all checked first
-        new = [_value(x, "load_state_dict").data for _, _, x in leaves]
-        for (_, p, _), x in zip(leaves, new):
-            p.data = x
-
+        where, params = f"load_state_dict: {type(self).__name__}", _by_name(self._named())
+        keys = sorted(self._named())
+        if not isinstance(state, dict) or set(state) != set(keys):
+            got = sorted(state) if isinstance(state, dict) else state
+            raise ValueError(f"{where} expects keys {keys}, got {got!r}")
+        given = _by_name(state)
+        if set(given) != set(params):
+            name = min(set(given) ^ set(params))
+            raise ValueError(f"{where} {'needs' if name in params else 'has no'} {name}")
+        for name, x in given.items():                # all checked before any is set
+            if isinstance(x, bool) or not isinstance(x, numbers.Real):
+                raise TypeError(f"{where}: {name} expects a number, got {x!r}")
+        new = {name: _value(x, "load_state_dict").data for name, x in given.items()}
+        for name, p in params.items():
+            p.data = new[name]
 
 class Neuron(Module):
-    """act(w·x + b), with w from uniform(-1, 1) and b = 0 as in micrograd (init="micrograd"),
-    or w and b from uniform(±1/√nin) as in nn.Linear (init="pytorch")."""
-
+    """act(w·x + b): w uniform(-1, 1), b = 0 (micrograd), or both uniform(±1/√nin) (PyTorch)."""
     def __init__(self, nin, activation="relu", seed=None, *, nonlin=None, init="micrograd"):
         _count(nin, "nin", "Neuron")
         self.activation = _activation(activation, nonlin, "Neuron")
@@ -1376,7 +1161,6 @@ class Neuron(Module):
         bound = 1.0 if init == "micrograd" else 1.0 / math.sqrt(nin)
         self.w = [Value(rng.uniform(-bound, bound)) for _ in range(nin)]
         self.b = Value(0.0 if init == "micrograd" else rng.uniform(-bound, bound))
-        self._act = _ACTIVATIONS[self.activation]
 
     @property
     def nonlin(self):
@@ -1384,10 +1168,12 @@ class Neuron(Module):
         return self.activation != "none"
 
     def forward(self, x):
-        xs = x if x.__class__ is _Inputs and len(x) == len(self.w) else \
-            _inputs_of(x, len(self.w), "Neuron")
+        return self._fire(_inputs(x, len(self.w), "Neuron"))
+
+    def _fire(self, xs):                             # on inputs already checked
         out = _dot_node((*self.w, *xs, self.b), len(self.w))
-        return self._act(out) if self._act else out
+        act = _ACTIVATIONS[self.activation]
+        return act(out) if act else out
 
     def parameters(self):
         return self.w + [self.b]
@@ -1398,20 +1184,19 @@ class Neuron(Module):
     def __repr__(self):
         return f"Neuron({len(self.w)}, activation={self.activation!r})"
 
-
 class Layer(Module):
     """nout neurons side by side, all reading the same nin inputs."""
-
     def __init__(self, nin, nout, activation="relu", seed=None, *, nonlin=None, init="micrograd"):
         _count(nout, "nout", "Layer")
-        activation = _activation(activation, nonlin, "Layer")
-        rng = _rng(seed)
+        activation, rng = _activation(activation, nonlin, "Layer"), _rng(seed)
         self.neurons = [Neuron(nin, activation, rng, init=init) for _ in range(nout)]
 
     def forward(self, x):
-        xs = _inputs_of(x, len(self.neurons[0].w), "Layer")
-        out = [n.forward(xs) for n in self.neurons]
+        out = self._fire(_inputs(x, len(self.neurons[0].w), "Layer"))
         return out[0] if len(out) == 1 else out
+
+    def _fire(self, xs):
+        return [n._fire(xs) for n in self.neurons]
 
     def parameters(self):
         return [p for n in self.neurons for p in n.parameters()]
@@ -1420,29 +1205,26 @@ class Layer(Module):
         return {"weight": [n.w for n in self.neurons], "bias": [n.b for n in self.neurons]}
 
     def __repr__(self):
-        return (f"Layer({len(self.neurons[0].w)}, {len(self.neurons)}, "
-                f"activation={self.neurons[0].activation!r})")
-
+        n = self.neurons[0]
+        return f"Layer({len(n.w)}, {len(self.neurons)}, activation={n.activation!r})"
 
 class MLP(Module):
     """Layers in a row: MLP(2, [16, 16, 1]) maps 2 inputs through two hidden layers to 1 output."""
-
     def __init__(self, nin, nouts, activation="relu", seed=None, *, nonlin=None, init="micrograd"):
         if not isinstance(nouts, (list, tuple)) or not nouts:
             raise TypeError(f"MLP: nouts must be a list of layer widths such as [16, 16, 1], "
                             f"got {nouts!r}")
-        activation = _activation(activation, nonlin, "MLP")
-        rng = _rng(seed)
+        activation, rng = _activation(activation, nonlin, "MLP"), _rng(seed)
         sizes = [nin] + list(nouts)
         acts = [activation] * (len(nouts) - 1) + ["none"]   # the last is linear, as in micrograd
         self.layers = [Layer(a, b, act, rng, init=init)
                        for a, b, act in zip(sizes, sizes[1:], acts)]
 
     def forward(self, x):
-        xs = _inputs_of(x, len(self.layers[0].neurons[0].w), "MLP")
+        xs = _inputs(x, len(self.layers[0].neurons[0].w), "MLP")
         for layer in self.layers:
-            xs = _Inputs([n.forward(xs) for n in layer.neurons])
-        return xs[0] if len(xs) == 1 else list(xs)
+            xs = layer._fire(xs)
+        return xs[0] if len(xs) == 1 else xs
 
     def parameters(self):
         return [p for layer in self.layers for p in layer.parameters()]
@@ -1458,9 +1240,16 @@ class MLP(Module):
 
 # ---------------- optimizers: SGD and Adam, with PyTorch's update rules
 
+def _hyper(x, name, what, high=math.inf, positive=False):
+    """Return x as a float in [0, high) (above 0 if positive), or raise ValueError naming it."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not 0.0 <= x < high \
+            or (positive and x == 0.0):
+        bound = f"in [0, {high:g})" if high < math.inf else "> 0" if positive else ">= 0"
+        raise ValueError(f"{name}: {what} must be a number {bound}, got {x!r}")
+    return float(x)
+
 class _Optimizer:
     """Holds a list of parameters; step() updates them from their gradients."""
-
     def __init__(self, params, lr):
         name = type(self).__name__
         if isinstance(params, Module):
@@ -1472,13 +1261,12 @@ class _Optimizer:
                             f"got {params!r}") from None
         if not self.params:
             raise ValueError(f"{name}: got an empty parameter list")
-        seen = set()
         for i, p in enumerate(self.params):
             if not isinstance(p, Value):
                 raise TypeError(f"{name}: parameter {i} is {p!r}, expected a Value")
-            if p in seen:                            # it would be stepped twice per step()
-                raise ValueError(f"{name}: parameter {i} ({p!r}) is listed more than once")
-            seen.add(p)
+        if len(set(self.params)) != len(self.params):   # one would be stepped twice per step()
+            i = next(i for i, p in enumerate(self.params) if p in self.params[:i])
+            raise ValueError(f"{name}: parameter {i} ({self.params[i]!r}) is listed more than once")
         self.lr = _hyper(lr, name, "lr")
 
     def zero_grad(self):
@@ -1486,19 +1274,8 @@ class _Optimizer:
         for p in self.params:
             p.grad = 0.0
 
-
-def _hyper(x, name, what, high=math.inf, positive=False):
-    """Return x as a float in [0, high) (above 0 if positive), or raise ValueError naming it."""
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not 0.0 <= x < high \
-            or (positive and x == 0.0):
-        bound = f"in [0, {high:g})" if high < math.inf else "> 0" if positive else ">= 0"
-        raise ValueError(f"{name}: {what} must be a number {bound}, got {x!r}")
-    return float(x)
-
-
 class SGD(_Optimizer):
     """p ← p − lr·(g + wd·p), with optional momentum, as torch.optim.SGD."""
-
     def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):
         super().__init__(params, lr)
         self.momentum = _hyper(momentum, "SGD", "momentum")
@@ -1508,18 +1285,15 @@ class SGD(_Optimizer):
     def step(self):
         """Update every parameter once, skipping one whose grad is None (as PyTorch does)."""
         for i, p in enumerate(self.params):
-            if p.grad is None:
-                continue
-            g = float(p.grad) + self.weight_decay * p.data
-            if self.momentum:
-                b = self.velocity[i]
-                g = self.velocity[i] = g if b is None else self.momentum * b + g
-            p.data -= self.lr * g
-
+            if p.grad is not None:
+                g = float(p.grad) + self.weight_decay * p.data
+                if self.momentum:
+                    b = self.velocity[i]
+                    g = self.velocity[i] = g if b is None else self.momentum * b + g
+                p.data -= self.lr * g
 
 class Adam(_Optimizer):
     """Steps by bias-corrected running means of g and g², as torch.optim.Adam."""
-
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, lr)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
@@ -1533,16 +1307,14 @@ class Adam(_Optimizer):
 
     def step(self):
         """Update every parameter once, skipping a grad of None; compute all, then set all."""
-        t = self.t + 1
-        c1, c2 = 1.0 - self.beta1 ** t, 1.0 - self.beta2 ** t
+        t, b1, b2 = self.t + 1, self.beta1, self.beta2
         new = []
         for i, p in enumerate(self.params):
-            if p.grad is None:
-                continue
-            g = float(p.grad) + self.weight_decay * p.data
-            m = self.beta1 * self.m[i] + (1.0 - self.beta1) * g
-            v = self.beta2 * self.v[i] + (1.0 - self.beta2) * g * g
-            new.append((i, m, v, p.data - self.lr * (m / c1) / (math.sqrt(v / c2) + self.eps)))
+            if p.grad is not None:
+                g = float(p.grad) + self.weight_decay * p.data
+                m, v = b1 * self.m[i] + (1.0 - b1) * g, b2 * self.v[i] + (1.0 - b2) * g * g
+                step = self.lr * (m / (1.0 - b1 ** t)) / (math.sqrt(v / (1.0 - b2 ** t)) + self.eps)
+                new.append((i, m, v, p.data - step))
         for i, m, v, data in new:
             self.m[i], self.v[i], self.params[i].data = m, v, data
         self.t = t
@@ -1559,18 +1331,15 @@ def _pairs(preds, targets, op):
                         f"got {preds!r} and {targets!r}")
     if len(preds) != len(targets) or not preds:
         raise ValueError(f"{op}: {len(preds)} prediction(s) but {len(targets)} target(s)")
-    return list(_values(preds, op)), list(_values(targets, op))
-
+    return _values(preds, op), _values(targets, op)
 
 def _mean(values):
+    """Return the mean of a list of Values."""
     return vsum(values) * (1.0 / len(values))
-
 
 def mse_loss(preds, targets):
     """Return the mean of (pred − target)²."""
-    preds, targets = _pairs(preds, targets, "mse_loss")
-    return _mean([(p - t) * (p - t) for p, t in zip(preds, targets)])
-
+    return _mean([(p - t) * (p - t) for p, t in zip(*_pairs(preds, targets, "mse_loss"))])
 
 def hinge_loss(scores, labels):
     """Return the mean of max(0, 1 − label·score), labels ±1: micrograd's max-margin loss."""
@@ -1580,12 +1349,10 @@ def hinge_loss(scores, labels):
             raise ValueError(f"hinge_loss: labels must be -1 or +1, got {y!r}")
     return _mean([(1 - y * s).relu() for s, y in zip(scores, labels)])
 
-
 def binary_cross_entropy_with_logits(logits, targets):
     """Return the mean of softplus(x) − x·t, the stable −t·ln σ(x) − (1 − t)·ln(1 − σ(x))."""
-    logits, targets = _pairs(logits, targets, "binary_cross_entropy_with_logits")
-    return _mean([x.softplus() - x * t for x, t in zip(logits, targets)])
-
+    pairs = zip(*_pairs(logits, targets, "binary_cross_entropy_with_logits"))
+    return _mean([x.softplus() - x * t for x, t in pairs])
 
 def cross_entropy(logits, target):
     """Return −log softmax(logits)[target]; for a batch of rows and targets, the mean."""
@@ -1602,21 +1369,17 @@ def cross_entropy(logits, target):
     if not 0 <= target < len(logits):
         raise ValueError(f"cross_entropy: target must be a class index in [0, {len(logits)}), "
                          f"got {target!r}")
-    x = _value(logits[target], "cross_entropy")
-    return logsumexp(logits) - x
+    return logsumexp(logits) - _value(logits[target], "cross_entropy")
 
 
 # ---------------- data for demos and tests, in pure Python
 
 def make_moons(n=None, noise=0.1, seed=None, *, n_samples=None):
     """Return (X, y): n points on two interleaving half circles, labels 0 and 1 (as sklearn)."""
-    if n_samples is not None:
-        if n is not None and n != n_samples:
-            raise ValueError(f"make_moons: give n={n!r} or n_samples={n_samples!r}, not both")
-        n = n_samples
-    n = 100 if n is None else _count(n, "n", "make_moons")
-    rng = _rng(seed)
-    n_out = n // 2
+    if n is not None and n_samples is not None and n != n_samples:
+        raise ValueError(f"make_moons: give n={n!r} or n_samples={n_samples!r}, not both")
+    n = _count(n if n is not None else 100 if n_samples is None else n_samples, "n", "make_moons")
+    rng, n_out = _rng(seed), n // 2
     X, y = [], []
     for i in range(n):
         outer = i < n_out
@@ -1627,7 +1390,6 @@ def make_moons(n=None, noise=0.1, seed=None, *, n_samples=None):
         y.append(0 if outer else 1)
     return X, y
 
-
 def make_linear(n=50, weight=5.0, bias=10.0, noise=3.0, x_range=(-10.0, 10.0), seed=None):
     """Return (xs, ys) with y = bias + weight·x + gaussian noise: the notes' regression."""
     rng = _rng(seed)
@@ -1636,35 +1398,30 @@ def make_linear(n=50, weight=5.0, bias=10.0, noise=3.0, x_range=(-10.0, 10.0), s
 
 
 ################ Appendix — jit: trace once, then run straight-line Python
-# jit(f) runs f once on Values whose numbers are symbols: each operation on a
-# symbol computes its number, as a float would, and writes one line of Python
-# that computes it again. The ops, their closures and Part I's helpers run
-# unchanged: a helper hands a symbol its call(), which writes a call of that
-# helper. Reading a symbol as a plain number (if, int(), format) either
-# becomes a guard, a line that sends a call down another branch back to f, or
-# raises. The backward pass is the engine's loop, run on symbols. The lines
-# are compiled once; later calls run them on floats alone.
+# jit(f) runs f once on Values whose numbers are symbols: each operation on a symbol
+# computes its number, as a float would, and writes a line of Python that computes it
+# again. The ops, their closures and Part I's helpers run unchanged: a helper hands a
+# symbol its call(), which writes a call of that helper. Reading a symbol as a plain
+# number either becomes a guard (a line that sends another branch back to f) or raises.
+# The backward pass is backward()'s own loop written out, zero skips included.
 
+import contextlib
 import sys
 from keyword import iskeyword
-
 
 class _Retrace(Exception):
     """Raised by generated code when a guard fails: this call takes another branch than the trace."""
 
-
 class _Code:
-    """The code being written: its lines, in the order they ran, and the namespace they will run in."""
-
+    """The code being written: its lines in the order they ran, their namespace, outside Values."""
     def __init__(self):
-        self.lines = []                # (target symbol or None for a guard, template, operands, comment)
+        self.lines = []     # (the symbol it defines, or None for a statement; template, operands, comment)
         self.namespace = {"Retrace": _Retrace, "inf": math.inf, "nan": math.nan, "mul": operator.mul}
-        self.count = 0
-        self.open = True               # False once written out: a symbol kept after that is stale
-        self.failed = None             # an error an op raised while f was being traced
+        self.outside = {}   # leaves from outside f that learn: their numbers, baked in with a guard
+        self.count, self.nodes, self.open, self.failed = 0, 0, True, None   # (an op's error)
 
     def bind(self, obj):
-        """Give obj a name in the namespace (its own name where free) and return that name."""
+        """Give obj a name in the namespace (its own where free and plain) and return it."""
         base = str(getattr(obj, "__name__", "fn")).strip("_")
         base = base if base.isidentifier() and base.isascii() and not iskeyword(base) else "fn"
         name, k = base, 1
@@ -1672,10 +1429,20 @@ class _Code:
             name, k = f"{base}_{k}", k + 1
         return name
 
+    def note(self, out):
+        """_node's hook while tracing: name the node vN, comment its line, note outside leaves."""
+        if isinstance(out.data, _Symbol) and out.data.code is self and out.data.name[0] == "t":
+            self.nodes += 1
+            out.data.name = f"v{self.nodes}"
+            if self.lines[-1][0] is out.data:        # its line: the op's name and the label
+                note = _op_name(out) + (f" {_comment(out.label)!r}" if out.label else "")
+                self.lines[-1] = self.lines[-1][:3] + (note,)
+        for p in out._prev:
+            if not p._prev and p.requires_grad and not isinstance(p.data, _Symbol):
+                self.outside.setdefault(p, p.data)
 
 class _Symbol:
-    """A number in the code being written: it holds its value in the trace and the code that made it."""
-
+    """A number in the code being written: its value in the trace, its name, its code."""
     __slots__ = ("name", "value", "code")
 
     def __init__(self, code, value, name=None):
@@ -1687,78 +1454,67 @@ class _Symbol:
 
     def write(self, fn, template, *operands):
         """Compute fn on the operands' values, and write name = template filled with the operands."""
-        values = [_traced_value(x, self.code) for x in operands]
         try:
-            value = fn(*values)
+            value = fn(*[_traced_value(x, self.code) for x in operands])
         except Exception as e:
-            self.code.failed = self.code.failed or e     # f may catch it: then the trace is refused
+            self.code.failed = self.code.failed or e     # if f catches it, the trace is refused
             raise
         out = _Symbol(self.code, value)
         self.code.lines.append((out, template, operands, ""))
         return out
 
     def call(self, fn, *args):
-        """Write a call of fn (a helper, or a float function) on args: the protocol Part I uses."""
+        """Write a call of fn (a helper, or a float function) on args: Part I's protocol."""
         if fn is _math:                              # _math(exp, x, ...) is written exp(x): an error
-            f, x, op, domain = args                  # there retraces, and the trace raises _math's own
+            f, x, op, domain = args                  # there retraces, and the trace raises _math's
             return self.write(lambda v: _math(f, v, op, domain), self.code.bind(f) + "({})", x)
         template = _INLINE.get(fn) or self.code.bind(fn) + "(" + ", ".join(["{}"] * len(args)) + ")"
         return self.write(fn, template, *args)
 
-    def __bool__(self):                                  # if x > 0: a guard on the branch taken
+    def __bool__(self):                              # if x > 0: a guard on the branch taken
         outcome = bool(self.value)
         self.code.lines.append((None, "if not {}: raise Retrace" if outcome else "if {}: raise Retrace",
                                 (self,), f"guard: {outcome} in the trace"))
         return outcome
 
-    def _refuse(how):
-        def read(self, *_):
-            raise TypeError(f"jit: {how}(v) reads the traced number {self!r} as a plain number (as "
-                            f"float, int, round, format and v.item() do), which would bake it into the "
-                            f"generated code; compare Values instead (v > 0 is a guard), or do not jit f")
-        return read
-    __float__, __int__, __index__, __round__ = _refuse("float"), _refuse("int"), _refuse("index"), _refuse("round")
-    __format__, __trunc__, __floor__, __ceil__ = _refuse("format"), _refuse("trunc"), _refuse("floor"), _refuse("ceil")
-    __hash__ = object.__hash__
+    def _read(self, *_):
+        raise TypeError(f"jit: float(v), int(v), round(v), format(v) and v.item() would read the traced "
+                        f"number {self!r} as a plain one and bake it into the generated code; compare "
+                        f"Values instead (v > 0 becomes a guard), or do not jit this function")
+    __float__ = __int__ = __index__ = __round__ = __format__ = __trunc__ = __floor__ = __ceil__ = _read
 
+    # Each operation writes one line, as the engine's float arithmetic would compute it (1.0·x is x).
+    def __add__(a, b): return a.write(operator.add, "{} + {}", a, b)
+    def __radd__(b, a): return b.write(operator.add, "{} + {}", a, b)
+    def __sub__(a, b): return a.write(operator.sub, "{} - {}", a, b)
+    def __rsub__(b, a): return b.write(operator.sub, "{} - {}", a, b)
+    def __mul__(a, b): return a if b.__class__ is float and b == 1.0 else a.write(operator.mul, "{} * {}", a, b)
+    def __rmul__(b, a): return b if a.__class__ is float and a == 1.0 else b.write(operator.mul, "{} * {}", a, b)
+    def __truediv__(a, b): return a.write(operator.truediv, "{} / {}", a, b)
+    def __rtruediv__(b, a): return b.write(operator.truediv, "{} / {}", a, b)
+    def __lt__(a, b): return a.write(operator.lt, "{} < {}", a, b)
+    def __le__(a, b): return a.write(operator.le, "{} <= {}", a, b)
+    def __gt__(a, b): return a.write(operator.gt, "{} > {}", a, b)
+    def __ge__(a, b): return a.write(operator.ge, "{} >= {}", a, b)
+    def __eq__(a, b): return a.write(operator.eq, "{} == {}", a, b)
+    def __ne__(a, b): return a.write(operator.ne, "{} != {}", a, b)
     def __neg__(a): return a.write(operator.neg, "-{}", a)
     def __pos__(a): return a
     def __abs__(a): return a.write(abs, "abs({})", a)
     def __getitem__(a, i): return a.write(operator.getitem, "{}[{}]", a, i)
+    def __pow__(a, b): return a.call(_power, a, b)
+    def __rpow__(b, a): return b.call(_power, a, b)
+    __hash__ = object.__hash__                       # (== writes code: keep symbols out of `in` lists)
 
-
-def _symbol_pair(template, fn):
-    """Make a <op> b and b <op> a for symbols, each writing one line (1.0 * x is x itself)."""
-    def forward(a, b):
-        return a if fn is operator.mul and b.__class__ is float and b == 1.0 else a.write(fn, template, a, b)
-
-    def reverse(b, a):
-        return b if fn is operator.mul and a.__class__ is float and a == 1.0 else b.write(fn, template, a, b)
-    return forward, reverse
-
-
-for _op, _fn_of in (("add", operator.add), ("sub", operator.sub), ("mul", operator.mul),
-                    ("truediv", operator.truediv), ("lt", operator.lt), ("le", operator.le),
-                    ("gt", operator.gt), ("ge", operator.ge), ("eq", operator.eq), ("ne", operator.ne)):
-    _template = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "lt": "<", "le": "<=", "gt": ">",
-                 "ge": ">=", "eq": "==", "ne": "!="}[_op]
-    _forward, _reverse = _symbol_pair("{} " + _template + " {}", _fn_of)
-    setattr(_Symbol, f"__{_op}__", _forward)
-    if _op in ("add", "sub", "mul", "truediv"):
-        setattr(_Symbol, f"__r{_op}__", _reverse)
-del _op, _fn_of, _template, _forward, _reverse
-_Symbol.__pow__, _Symbol.__rpow__ = (lambda a, b: a.call(_power, a, b)), (lambda b, a: b.call(_power, a, b))
-
-# Helpers written inline rather than called, for speed where they run once per op.
+# Helpers written inline rather than called, where they run once per op.
 _INLINE = {_mask: "0.0 if {} else {}", _dot_of: "sum(map(mul, {}, {}), 0.0) + {}"}
 
-
 def _traced_value(x, code):
-    """The value of an operand in the trace, checking it belongs to the code being written."""
+    """The value of an operand in the trace, checking that it belongs to the code being written."""
     if isinstance(x, _Symbol):
         if x.code is not code or not code.open:
-            raise RuntimeError(f"jit: {x!r} comes from another trace, or was kept after the function "
-                               f"returned: a jitted function may keep no traced Value")
+            raise RuntimeError(f"jit: the traced number {x!r} comes from another trace, or was kept "
+                               f"after the function returned: a jitted function may keep no traced Value")
         return x.value
     if isinstance(x, (list, tuple)):
         return type(x)(_traced_value(y, code) for y in x)
@@ -1766,9 +1522,8 @@ def _traced_value(x, code):
         raise TypeError(f"jit: a traced number met the Value {x!r} as a plain operand")
     return x
 
-
 def _literal(x, code=None):
-    """Python source for an operand: a symbol's name, a number that reads back exactly, a tuple."""
+    """Source for an operand: a symbol's name, a number that reads back exactly, a tuple."""
     if isinstance(x, _Symbol):
         return x.name
     if isinstance(x, (list, tuple)):
@@ -1776,159 +1531,113 @@ def _literal(x, code=None):
     if isinstance(x, float):
         text = "nan" if x != x else repr(x)
         return f"({text})" if text.startswith("-") else text
-    if isinstance(x, (bool, int, str)) or x is None:
-        return repr(x)
-    return code.bind(x)
-
+    return repr(x) if isinstance(x, (bool, int, str)) or x is None else code.bind(x)
 
 def _comment(text):
     """A user's string (a label, a class name) made safe for a comment: printable characters only."""
     return "".join(c for c in str(text) if c.isprintable())[:60]
 
-
-def _write(code, returns, inputs, title):
-    """Return the source of run(inputs) for the trace: unused lines dropped, one-use temporaries
-    written into the line that reads them, and a long body cut into parts (see _parts)."""
-    needed, kept = {r for r in returns if isinstance(r, _Symbol)}, []    # (sets: symbols' == writes code)
-    for line in reversed(code.lines):
-        target, _, operands, _ = line
-        if target is None or target in needed:       # guards always stay
-            kept.append(line)
-            needed.update(x for x in _flat(operands) if isinstance(x, _Symbol))
-    kept.reverse()
-    reads = {}
-    for _, _, operands, _ in kept:
-        for x in _flat(operands):
-            if isinstance(x, _Symbol):
-                reads[x] = reads.get(x, 0) + 1
-    inline, body = {}, []                  # inline: temporary -> (its expression, the names it reads)
-    needed_out = {r for r in returns if isinstance(r, _Symbol)}
-    for target, template, operands, comment in kept:
-        uses, bare = set(), template in ("{}", "if {}: raise Retrace", "if not {}: raise Retrace")
-        text = template.format(*[_source(x, inline, code, uses, bare) for x in operands])
-        if target is None:
-            body.append((None, f"{text:<40s}  # {comment}", uses))
-        elif target.name[0] == "t" and reads.get(target) == 1 and target not in needed_out and len(text) < 70:
-            inline[target] = (text, uses, template[0].isalpha() and template.endswith(")"))   # f(...)
+def _write_backward(code, root, wrt):
+    """Write backward()'s loop for root: each node's gradient dvN, from 0, skipped when it is 0."""
+    acc, names, used, wanted, start = {}, {}, set(), set(wrt), len(code.lines)
+    def add(v, d):                                   # v.grad += d, as backward() does it
+        if v not in acc:
+            name = "d" + v.data.name if isinstance(v.data, _Symbol) else "dc"
+            names[v] = name if name not in used else f"{name}_{len(names)}"   # (nodes may share
+            used.add(names[v])                                                # a number: 1.0 * x)
+            acc[v] = 0.0
+        acc[v] += _traced_value(d, code)
+        code.lines.append((None, names[v] + " += {}", (d,), ""))
+    add(root, 1.0)
+    for v in _order(root):
+        if v not in acc:
+            continue
+        g, opened, adds = _Symbol(code, acc[v], names[v]), len(code.lines), 0
+        code.lines.append((None, "if {} != 0.0:", (g,), ""))     # 0 passes nothing on
+        try:
+            for p, d in zip(v._prev, v._backward(g)):
+                if p._backward is not _constant and (p._prev or p in wanted):
+                    add(p, d)
+                    adds += 1
+        except (ArithmeticError, ValueError):        # raised at g = 0: when g is not, the call goes
+            if acc[v] != 0.0:                        # back to f, which raises it as backward() does
+                raise
+            del code.lines[opened + 1:]
+            code.lines.append((None, "raise Retrace", (), "backward() raises here"))
+            adds = 1
+        if adds:
+            code.lines.append((None, None, (), ""))               # the block ends
         else:
-            body.append((target.name, f"{target.name} = {text}" + (f"  # {comment}" if comment else ""), uses))
-    return _parts(body, [_literal(r, code) for r in returns], inputs, title)
+            del code.lines[opened:]                  # nothing flows on from v
+    code.lines[start:start] = [(None, f"{n} = 0.0", (), "") for n in names.values()]
+    return [_Symbol(code, acc[w], names[w]) if w in acc else 0.0 for w in wrt]
 
+def _write(code, returns):
+    """Return the body's lines: those nothing reads dropped, a temporary read once written
+    into its reader."""
+    outs = {r for r in returns if isinstance(r, _Symbol)}
+    needed, kept, reads = set(outs), [], {}
+    for line in reversed(code.lines):
+        if line[0] is None or line[0] in needed:     # statements always stay
+            kept.append(line)
+            for x in _flat(line[2]):
+                needed.add(x)
+                reads[x] = reads.get(x, 0) + 1
+    inline, body, depth = {}, [], 0                  # inline: temporary -> (expression, a call?)
+    for target, template, operands, comment in reversed(kept):
+        if template is None:                         # a block ends
+            depth -= 1
+            continue
+        bare, opens = template.endswith(("Retrace", "+= {}")), template.endswith(":")
+        text = template.format(*[_source(x, inline, code, bare) for x in operands])
+        text += f"  # {comment}" if comment else ""
+        if target is None:
+            body.append("    " * depth + text)
+            depth += opens
+        elif target.name[0] == "t" and reads.get(target) == 1 and target not in outs and len(text) < 70:
+            inline[target] = (text, template[0].isalpha() and template.endswith(")"))
+        else:
+            body.append("    " * depth + f"{target.name} = {text}")
+    return body
 
-def _source(x, inline, code, uses, bare=False):
-    """The source for an operand, with a temporary's expression written in (in parentheses
-    unless bare or a call); adds the names it reads to uses."""
+def _source(x, inline, code, bare=False):
+    """Source for an operand, with a temporary's expression written in (in parentheses unless
+    bare or a call)."""
     if isinstance(x, (list, tuple)):
-        return "(" + "".join(_source(y, inline, code, uses) + ", " for y in x) + ")"
+        return "(" + "".join(_source(y, inline, code) + ", " for y in x) + ")"
     if isinstance(x, _Symbol) and x in inline:
-        text, names, atomic = inline.pop(x)
-        uses |= names
-        return text if bare or atomic else f"({text})"
-    if isinstance(x, _Symbol):
-        uses.add(x.name)
+        text, call = inline.pop(x)
+        return text if bare or call else f"({text})"
     return _literal(x, code)
 
-
 def _flat(operands):
-    """The operands, with those inside lists and tuples."""
+    """The symbols among the operands, and inside lists and tuples."""
     for x in operands:
-        if isinstance(x, (list, tuple)):
-            yield from x
-        else:
-            yield x
-
-
-def _parts(body, returns, inputs, title, size=2000):
-    """The source of run(inputs): one function, or for a long body a chain of parts sharing a list M.
-
-    Compiling one huge function takes time and memory that grow faster than its
-    length, so each part of at most size lines is compiled on its own.
-    """
-    head = f"# generated by tinygrad_scalar.jit from {_comment(title)}\n"
-    ret = "    return " + ", ".join(returns) + ",\n"
-    if len(body) <= size:
-        return [head + f"def run({', '.join(inputs)}):\n" + "".join(f"    {t}\n" for _, t, _ in body) + ret]
-    chunks = [body[k:k + size] for k in range(0, len(body), size)]
-    made = {name: c for c, chunk in enumerate(chunks) for name, _, _ in chunk if name}
-    slot, loads = {n: k for k, n in enumerate(inputs)}, []
-    for c, chunk in enumerate(chunks):
-        used = set().union(*[u for _, _, u in chunk]) | (set(returns) if c == len(chunks) - 1 else set())
-        loads.append(sorted(n for n in used if n in inputs or made.get(n, c) < c))
-        for n in loads[-1]:
-            slot.setdefault(n, len(slot))
-    parts = []
-    for c, chunk in enumerate(chunks):
-        later = set().union(*loads[c + 1:])
-        parts.append((head if c == 0 else "") + f"def part{c}(M):\n" +
-                     "".join(f"    {n} = M[{slot[n]}]\n" for n in loads[c]) +
-                     "".join(f"    {t}\n" for _, t, _ in chunk) +
-                     "".join(f"    M[{slot[n]}] = {n}\n" for n in sorted(later) if made.get(n) == c) +
-                     (ret if c == len(chunks) - 1 else ""))
-    parts.append(f"def run({', '.join(inputs)}):\n    M = [{''.join(n + ', ' for n in inputs)}"
-                 f"*[None] * {len(slot) - len(inputs)}]\n" +
-                 "".join(f"    part{c}(M)\n" for c in range(len(chunks) - 1)) +
-                 f"    return part{len(chunks) - 1}(M)\n")
-    return parts
-
-
-def _write_backward(root, wrt):
-    """Run the engine's backward loop on symbols; return d(root)/dw for each w in wrt."""
-    grads = {root: 1.0}
-    for v in _order(root):
-        g = grads.pop(v, None)
-        if g is None:
-            continue
-        if isinstance(g, _Symbol) and g.name[0] == "t" and isinstance(v.data, _Symbol):
-            g.name = "d" + v.data.name               # v's gradient, complete: dv7 is d(root)/d(v7)
-        for p, d in zip(v._prev, v._backward(g)):
-            if p._backward is not _constant:
-                grads[p] = d if p not in grads else grads[p] + d
-    return [grads.get(w, 0.0) for w in wrt]
-
-
-class _Tracer:
-    """What _node's hook reports while jit traces f: names the nodes, and notes outside Values."""
-
-    def __init__(self, code):
-        self.code, self.outside, self.nodes = code, {}, 0
-
-    def __call__(self, out):
-        if isinstance(out.data, _Symbol) and out.data.code is self.code and out.data.name[0] == "t":
-            self.nodes += 1
-            out.data.name = f"v{self.nodes}"
-            target, template, operands, _ = self.code.lines[-1]
-            if target is out.data:                   # its line: a comment with the op and the label
-                note = _op_name(out) + (f" {_comment(out.label)!r}" if out.label else "")
-                self.code.lines[-1] = (target, template, operands, note)
-        for p in out._prev:                          # a leaf from outside that learns: its number is
-            if not p._prev and p.requires_grad and not isinstance(p.data, _Symbol):    # baked in,
-                self.outside.setdefault(p, p.data)   # so a call after it changed traces f again
-
+        for y in x if isinstance(x, (list, tuple)) else (x,):
+            if isinstance(y, _Symbol):
+                yield y
 
 class _Trace:
     """One compiled trace: its source, the function it defines, and what it was traced for."""
-
-    def __init__(self, parts, namespace, static, outside, shape):
-        self.source = "".join(parts)
-        for part in parts:                           # compiled part by part: see _parts
-            exec(compile(part, "<jit>", "exec"), namespace)
-        self.run, self.static, self.outside, self.shape = namespace["run"], static, outside, shape
+    def __init__(self, code, returns, inputs, title, static, shape):
+        self.source = (f"# generated by tinygrad_scalar.jit from {_comment(title)}\n"
+                       f"def run({', '.join(inputs)}):\n" + "".join(f"    {t}\n" for t in _write(code, returns))
+                       + "    return " + ", ".join(_literal(r, code) for r in returns) + ",\n")
+        exec(compile(self.source, "<jit>", "exec"), code.namespace)
+        self.run, self.static, self.outside, self.shape = code.namespace["run"], static, code.outside, shape
 
     def fits(self, static):
         """Whether this trace serves a call with these untraced arguments and outside numbers."""
         return self.static == static and all(p.data == x or (p.data != p.data and x != x)
                                              for p, x in self.outside.items())
 
-
 class _Jitted:
     """The function jit returns: code generated for f, written on the first call."""
-
     MAX_TRACES = 8                                   # traces kept, one per branch taken
 
     def __init__(self, f, argnums, mode, params=None):
         self.f, self.argnums, self.mode, self.params = f, argnums, mode, params
-        self.traces = []                             # newest first
-        self.lock = threading.RLock()                # reentrant: f may call itself
+        self.traces, self.lock = [], threading.RLock()    # newest first; reentrant: f may recurse
         self.__name__ = f"jit_{getattr(f, '__name__', 'f')}"
         self.__doc__ = getattr(f, "__doc__", None)
 
@@ -1949,23 +1658,19 @@ class _Jitted:
         if self.params is None and any(isinstance(a, Value) for a in args):
             return self._eager(*args)                # called on Values (inside grad, say): f itself
         xs, static, traced = self._split(args)
-        for trace in list(self.traces):
-            if trace.fits(static):
-                try:
-                    return self._shaped(trace, trace.run(*xs))
-                except _Retrace:
-                    continue
-                except (ArithmeticError, ValueError):
-                    break                            # trace again: f raises the engine's own error
-        with self.lock:                              # one thread traces; the others then use its trace
-            for trace in self.traces:
-                if trace.fits(static):
-                    try:
-                        return self._shaped(trace, trace.run(*xs))
-                    except (_Retrace, ArithmeticError, ValueError):
-                        pass
-            trace = self._trace(args, xs, static, traced)
-            self.traces = [trace] + self.traces[:self.MAX_TRACES - 1]
+        for locked in (False, True):                 # one thread traces, the others use its trace
+            with self.lock if locked else contextlib.nullcontext():
+                for trace in list(self.traces):
+                    if trace.fits(static):
+                        try:
+                            return self._shaped(trace, trace.run(*xs))
+                        except _Retrace:
+                            continue
+                        except (ArithmeticError, ValueError):
+                            break                    # trace again: f raises the engine's own error
+                if locked:
+                    trace = self._trace(args, xs, static, traced)
+                    self.traces = [trace] + self.traces[:self.MAX_TRACES - 1]
         try:
             return self._shaped(trace, trace.run(*xs))
         except _Retrace:
@@ -1979,10 +1684,11 @@ class _Jitted:
 
     def _split(self, args):
         """Return the traced arguments' numbers, the others as (position, type, value), and the
-        traced positions: for grad, the argnums ones; else the floats (see jit)."""
+        traced positions: for grad the argnums ones, else the floats (see jit)."""
         if self.params is not None:
             if args:
-                raise TypeError(f"jit_loss: the step takes no arguments (it reads the parameters), got {args!r}")
+                raise TypeError(f"jit_loss: the step takes no arguments (it reads the parameters), "
+                                f"got {args!r}")
             return [p.data for p in self.params], [], []
         if self.mode == "f":
             traced = [i for i, a in enumerate(args) if isinstance(a, float)]
@@ -1994,46 +1700,36 @@ class _Jitted:
     def _trace(self, args, xs, static, traced):
         """Run f on Values holding symbols, write the code for what it did, compile it."""
         code = _Code()
-        leaves = list(self.params) if self.params is not None else []
-        saved = [p.data for p in leaves]
         names = [f"x{i}" for i in range(len(xs))]
-        symbols = [_Symbol(code, x, name) for x, name in zip(xs, names)]
-        tracer, previous = _Tracer(code), getattr(_local, "tracer", None)
-        _local.tracer = tracer
+        leaves = self.params or [Value(0.0) for _ in xs]
+        saved, previous = [p.data for p in leaves], getattr(_local, "tracer", None)
+        _local.tracer = code.note
         _use_hook(1)
         try:
-            if self.params is not None:
-                for p, s in zip(leaves, symbols):
-                    p.data = s
-                call_args = []
-            else:
-                leaves = [_symbolic_leaf(s) for s in symbols]
-                call_args = list(args)
-                for i, leaf in zip(traced, leaves):
-                    call_args[i] = leaf
+            for p, x, name in zip(leaves, xs, names):
+                p.data = _Symbol(code, x, name)
+            call_args = list(args)
+            for i, leaf in zip(traced, leaves):
+                call_args[i] = leaf
             result = _inside(self.f, *call_args)
             if code.failed is not None:
-                raise RuntimeError(f"jit: {self.__name__} caught the error {code.failed!r}, raised by an "
-                                   f"op while being traced; jit cannot follow a try/except around a traced "
-                                   f"op: do not jit this function") from code.failed
+                raise RuntimeError(f"jit: {self.__name__} caught the error {code.failed!r}, raised by "
+                                   f"an op while being traced; jit cannot follow a try/except around "
+                                   f"a traced op: do not jit this function") from code.failed
             outs, shape = self._outputs(result)
             returns = [o.data for o in outs]
             if self.mode != "f":                     # the gradients, for argnums in their order
-                wrt = leaves if self.params is not None else \
+                wrt = leaves if self.params else \
                     [leaves[traced.index(i)] for i in _argnums(self.argnums, len(args), "grad")]
-                for w, g in zip(wrt, _write_backward(outs[0], wrt)):
-                    if isinstance(g, _Symbol):           # each under its own name, added to 0.0 as
-                        g = g.write(lambda x: 0.0 + x, "0.0 + {}", g)     # backward() adds it
-                        g.name = "d" + w.data.name
-                    returns.append(g if isinstance(g, _Symbol) else 0.0 + g)
-            parts = _write(code, returns, names, self.__name__)
+                returns += _write_backward(code, outs[0], wrt)
+            trace = _Trace(code, returns, names, self.__name__, static, shape)
         finally:
             _local.tracer = previous
             _use_hook(-1)
             code.open = False
             for p, x in zip(self.params or [], saved):
                 p.data = x
-        return _Trace(parts, code.namespace, static, tracer.outside, shape)
+        return trace
 
     def _outputs(self, result):
         """Check what f returned; return its Values and how to shape the floats the code returns."""
@@ -2052,8 +1748,8 @@ class _Jitted:
             return list(result), type(result)
         raise TypeError(f"jit: {self.__name__} must return a Value" +
                         (" or a non-empty list or tuple of Values" if self.mode == "f" else
-                         " (a scalar), or (loss, [Values...])" if self.mode == "loss" else " (a scalar)") +
-                        f", got {result!r}")
+                         " (a scalar), or (loss, [Values...])" if self.mode == "loss" else " (a scalar)")
+                        + f", got {result!r}")
 
     def _shaped(self, trace, out):
         """Give the flat tuple the code returns the shape f (or grad, or value_and_grad) gives."""
@@ -2068,26 +1764,16 @@ class _Jitted:
         grads = out[1] if isinstance(self.argnums, int) else tuple(out[1:])
         return (out[0], grads) if mode == "value_and_grad" else grads
 
-
-def _symbolic_leaf(symbol):
-    """A leaf that learns, holding a symbol as its number."""
-    v = Value(0.0)
-    v.data = symbol
-    return v
-
-
 def jit(f):
-    """Return a function computing f on numbers by code generated from one trace, as jax.jit does.
+    """Return a function computing f by code generated from one trace, as jax.jit does.
 
-    The first call runs f on Values whose numbers write code; later calls run
-    that code (.source shows it). jit(value_and_grad(f, argnums)) and jit(grad(f))
-    write the backward pass too, from the ops' own closures. Float arguments
-    (for grad, the argnums ones) are traced; the others reach f as they are,
-    and another value traces f again. A comparison of traced numbers becomes a
-    guard: a call that goes the other way traces f again. Reading a traced
-    number as a plain one (int, float, round, format, item) raises, as does an
-    op that raises while being traced inside a try. Work whose result reaches
-    neither an output nor a guard is dropped, as in JAX.
+    The first call runs f on Values whose numbers write code; later calls run that code
+    (.source shows it). jit(value_and_grad(f, argnums)) and jit(grad(f)) write the backward
+    pass too, from the ops' own closures. Float arguments (for grad, the argnums ones) are
+    traced; the others reach f as they are, and another value traces f again, as does a call
+    that goes the other way at a comparison. Reading a traced number as a plain one raises,
+    as does an op that raises while traced inside a try. Work whose result reaches neither
+    an output nor a guard is dropped, as in JAX.
     """
     if isinstance(f, _Jitted):
         return f
@@ -2096,15 +1782,13 @@ def jit(f):
     inner, argnums, mode = getattr(f, "_transform", (f, None, "f"))
     return _Jitted(inner, argnums, mode)
 
-
 def jit_loss(loss_fn, params):
     """Return step(): loss_fn() by jitted code, with each parameter's .grad set to d(loss)/d(it).
 
-    loss_fn takes no arguments and computes a loss from the parameters (a model
-    over a fixed batch); params are the Values it learns. Each call reads their
-    current .data, so an optimizer can update them in between: loss = step();
-    opt.step(). Gradients are set, not added. loss_fn may also return (loss,
-    [Values...]), and step() then returns (loss, [floats]).
+    loss_fn takes no arguments and computes a loss from params, the Values it learns; each
+    call reads their current .data, so an optimizer can step in between: loss = step();
+    opt.step(). Gradients are set, not added. If loss_fn returns (loss, [Values...]), step()
+    returns (loss, [floats]).
     """
     try:
         params = list(params) if not isinstance(params, Value) else [params]
@@ -2126,10 +1810,8 @@ import argparse
 import collections
 import os
 
-
 class TrainResult(collections.namedtuple("TrainResult", "model accuracy")):
     """Unpack as (model, accuracy); .losses and .accuracies hold every step's numbers, to plot."""
-
 
 def train_moons(steps=200, n=100, seed=1, progress=True, use_jit=True):
     """Train MLP(2, [16, 16, 1]) on two-moons, as micrograd's demo does, until 100% accuracy."""
@@ -2150,17 +1832,15 @@ def train_moons(steps=200, n=100, seed=1, progress=True, use_jit=True):
         opt.zero_grad()
         loss.backward()
         return loss.data, [s.data for s in scores]
-
     step = jit_loss(loss_and_scores, params) if use_jit else step_by_backward   # sets every p.grad
-    report = _progress_bar(steps) if progress else None
+    report = _progress_bar(steps) if progress else (lambda *args: None)
     losses, accuracies = [], []
     for k in range(steps + 1):
         loss, scores = step()
         losses.append(loss)
         accuracies.append(sum((s > 0) == (t > 0) for s, t in zip(scores, labels)) / n)
         last = accuracies[-1] == 1.0 or k == steps   # the model returned is the one just measured
-        if report:
-            report(k, loss, accuracies[-1], last)
+        report(k, loss, accuracies[-1], last)
         if last:
             break
         opt.lr = 1.0 - 0.9 * k / steps               # learning-rate decay
@@ -2169,14 +1849,13 @@ def train_moons(steps=200, n=100, seed=1, progress=True, use_jit=True):
     result.losses, result.accuracies = losses, accuracies
     return result
 
-
 def _progress_bar(total):
     """Return report(k, loss, accuracy, last): a tqdm.auto bar if installed, else lines of text."""
     try:
         from tqdm.auto import tqdm
+        bar = tqdm(total=total, desc="training", unit="step")
     except ImportError:
-        tqdm = None
-    bar = tqdm(total=total, desc="training", unit="step") if tqdm else None
+        bar = None
     redraw = sys.stdout is not None and sys.stdout.isatty()   # else a line every tenth of the steps
 
     def report(k, loss, acc, last):
@@ -2192,17 +1871,13 @@ def _progress_bar(total):
             print(line, flush=True)
     return report
 
-
 def main(argv=()):
     """Differentiate the course notes' example, check it numerically, then train a small MLP."""
     formula = "log(x1*x2*(x1 + x2)) / (x1 - x2)**2"   # ASCII: any terminal prints it
     parser = argparse.ArgumentParser(prog="python -m tinygrad_scalar", description=(
-        f"Differentiate the course notes' example f(x1, x2) = {formula} at (2, 10), check its "
-        "gradient against a central difference, then train MLP(2, [16, 16, 1]) on two-moons with "
-        "SGD until 100% training accuracy or --steps (the training step is traced once by "
-        "jit_loss, then runs as generated Python)."))
-    parser.add_argument("--steps", type=int, default=200, metavar="N",
-                        help="train for at most N steps (default: %(default)s)")
+        f"Differentiate f(x1, x2) = {formula} at (2, 10), check it by central difference, "
+        "then train MLP(2, [16, 16, 1]) on two-moons with SGD (the step jitted once)."))
+    parser.add_argument("--steps", type=int, default=200, metavar="N", help="at most N steps")
     parser.add_argument("--version", action="version", version=f"tinygrad_scalar {__version__}")
     args = parser.parse_args(list(argv))
     if args.steps < 0:
@@ -2221,14 +1896,11 @@ def main(argv=()):
     print(f"training accuracy: {accuracy:.0%}")
     return accuracy
 
-
 def _run_as_program(namespace):
     """Tell whether this file runs as a program: pasted in a notebook or a REPL, it does not."""
     file = namespace.get("__file__")                 # a notebook cell or a REPL has none
-    if not (file and sys.argv and sys.argv[0]):
-        return False
-    same = [os.path.normcase(os.path.realpath(path)) for path in (sys.argv[0], file)]
-    return same[0] == same[1]
+    paths = (sys.argv[0], file) if file and sys.argv and sys.argv[0] else ("", "-")
+    return len({os.path.normcase(os.path.realpath(path)) for path in paths}) == 1
 
 
 __version__ = "0.3.0"
