@@ -30,11 +30,11 @@ class Value:
     __slots__ = (
         "data",        # the number itself, a float
         "grad",        # d(output)/d(this) after output.backward(); 0.0 before
-        "label",       # an optional name, shown by repr and the drawings
         "_prev",       # the parents it was made from, in argument order: (a*a)._prev == (a, a)
         "_backward",   # the chain rule here: g = d(output)/d(this) in, one gradient per parent out
-        "__dict__",    # room for attributes of your own (v.m = 0), made only when first used
+        "__dict__",    # room for a label and attributes of your own (v.m = 0), made when first used
     )
+    label = ""         # an optional name, shown by repr and the drawings (set: kept in __dict__)
 
     def __init__(self, data, label="", requires_grad=True, *, name=None):
         label = label if name is None else name     # minitorch's Scalar(x, name="x")
@@ -42,8 +42,10 @@ class Value:
             raise TypeError(f"Value: expected a number and a str label, got {data!r} and {label!r}")
         if data.__class__ is not float:
             data = _value(data, "Value").data
-        self.data, self.grad, self.label, self._prev = data, 0.0, label, ()
+        self.data, self.grad, self._prev = data, 0.0, ()
         self.requires_grad = requires_grad
+        if label:
+            self.label = label
 
     @property
     def requires_grad(self):
@@ -201,8 +203,7 @@ def _order(root):
 
 # ---------------- making nodes: one constructor, one coercion
 
-# The hook for later parts: while no_grad or jit is on, _node hands it each node it records.
-_hook = None
+_hook = None        # later parts' one hook: while no_grad or jit is on, _node hands it each node
 
 
 def _node(data, parents, backward):
@@ -210,7 +211,6 @@ def _node(data, parents, backward):
     out = Value.__new__(Value)                      # one store per field: this runs for every op
     out.data = data
     out.grad = 0.0
-    out.label = ""
     for p in parents:
         if p._backward is not _constant:
             out._prev = parents
@@ -346,8 +346,7 @@ def _sigmoid(x):
     """σ(x) = 1 / (1 + e^-x) on a float, without overflow."""
     return 1.0 / (1.0 + math.exp(-x)) if x >= 0.0 else math.exp(x) / (1.0 + math.exp(x))
 
-def _softplus(x):
-    """ln(1 + e^x) on a float, without overflow."""
+def _softplus(x):                                   # ln(1 + e^x) on a float, without overflow
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
 
 MATH = [  # name    on floats    d/dx as a function of g, x and y = f(x)          domain
@@ -425,13 +424,8 @@ class _Habits:
     def __format__(self, spec): return format(self.data, spec)
     def __pos__(a): return a
 
-    def square(a):
-        """x²"""
-        return a * a
-
-    def item(self):
-        """The number as a Python float (PyTorch's name for .data)."""
-        return float(self.data)
+    def square(a): return a * a                    # x²
+    def item(self): return float(self.data)        # the number, as PyTorch names .data
 
     @property
     def is_leaf(self):
@@ -444,7 +438,7 @@ class _Habits:
         return self
 
     def detach(self):
-        """Return a constant with the same number, cut off from the graph."""
+        """Return a constant with the same number and label, cut off from the graph."""
         v = _node(self.data, (), None)
         v.label = self.label
         return v
@@ -464,8 +458,7 @@ class _Habits:
                                f"(as in PyTorch): v.detach() copies its number")
         return _leaf_again(self.data, self.grad, self.requires_grad, self.label)
 
-def _leaf_again(data, grad, requires_grad, label):
-    """Make a leaf from what __reduce__ saved."""
+def _leaf_again(data, grad, requires_grad, label):  # make a leaf from what __reduce__ saved
     v = Value(data, label, requires_grad=requires_grad)
     v.grad = grad
     return v
@@ -504,7 +497,7 @@ class no_grad:
     On a generator function, each resume of its body runs under the mode, as in PyTorch."""
     enabled = False                 # the mode inside the block
 
-    def __new__(cls, fn=None):
+    def __new__(cls, fn=None):      # @no_grad, bare: decorate fn at once
         return cls()(fn) if fn is not None else super().__new__(cls)
 
     def __init__(self, fn=None):
@@ -578,19 +571,12 @@ def _values(xs, op):
         raise TypeError(f"{op}: expected numbers or Values, got {xs!r}")
     return tuple([x if x.__class__ is Value else _value(x, op) for x in xs])
 
-def _sum(numbers):
-    """Σ numbers, as sum() adds floats; a jit symbol among them writes a call of sum."""
-    s = _symbol(*numbers)
-    return sum(numbers, 0.0) if s is None else s.call(sum, list(numbers), 0.0)
+def _on_numbers(fn, *args):
+    """Return fn(*args); with a jit symbol among the numbers, that call written as code."""
+    s = _symbol(*[y for x in args for y in (x if isinstance(x, list) else [x])])
+    return fn(*args) if s is None else s.call(fn, *args)
 
-def _dot(numbers, n):
-    """Σ wi·xi + b over numbers = (w1..wn, x1..xn, b); a jit symbol writes it as one line."""
-    ws, xs, b = numbers[:n], numbers[n:2 * n], numbers[-1]
-    s = _symbol(*numbers)
-    return _dot_of(ws, xs, b) if s is None else s.call(_dot_of, list(ws), list(xs), b)
-
-def _dot_of(ws, xs, b):
-    """Σ wi·xi + b on floats."""
+def _dot_of(ws, xs, b):                             # Σ wi·xi + b on floats
     return sum(map(operator.mul, ws, xs), 0.0) + b
 
 def vsum(values):
@@ -598,7 +584,7 @@ def vsum(values):
     xs = _values(values, "vsum")
     def _backward(g, *_, n=len(xs)):
         return (g,) * n                                 # d(Σxi)/dxi = 1
-    return _node(_sum([x.data for x in xs]), xs, _backward)
+    return _node(_on_numbers(sum, [x.data for x in xs], 0.0), xs, _backward)
 
 def dot(w, x, bias=0.0):
     """Return Σ wi·xi + bias as a single node: a neuron's w·x + b."""
@@ -613,7 +599,7 @@ def _dot_node(parents, n):
     def _backward(g, *wxb, n=n, numbers=numbers):   # (wxb: the parents and result, if given)
         wxb = wxb or numbers                            # d(w·x + b)/dwi = xi, /dxi = wi, /db = 1
         return [g * xi for xi in wxb[n:2 * n]] + [g * wi for wi in wxb[:n]] + [g]
-    return _node(_dot(numbers, n), parents, _backward)
+    return _node(_on_numbers(_dot_of, numbers[:n], numbers[n:2 * n], numbers[-1]), parents, _backward)
 
 def logsumexp(values):
     """Return ln Σ e^xi as a single node, computed without overflow."""
@@ -621,17 +607,13 @@ def logsumexp(values):
     if not xs:
         raise ValueError("logsumexp: needs at least one value")
     numbers = [x.data for x in xs]
-    z = _lse(numbers)
+    z = _on_numbers(_lse, numbers)
     def _backward(g, *xs, numbers=numbers, z=z):
         xs, z = (xs[:-1], xs[-1]) if xs else (numbers, z)
         return [g * _fn("exp", x - z) for x in xs]     # d lse/dxi = e^(xi - lse), the softmax
     return _node(z, xs, _backward)
 
-def _lse(xs):
-    """ln Σ e^xi on floats, without overflow; a jit symbol among them writes it as one call."""
-    s = _symbol(*xs)
-    if s is not None:
-        return s.call(_lse, list(xs))
+def _lse(xs):                                       # ln Σ e^xi on floats, without overflow
     if any(map(math.isnan, xs)):
         return math.nan
     m = max(xs)
@@ -654,12 +636,9 @@ def _check(v, op):
         raise TypeError(f"{op}: expected a Value, got {v!r} ({type(v).__name__})")
     return v
 
-def _nested():
-    """Whether a tool runs inside another transform's function: then it returns Values."""
-    return getattr(_local, "depth", 0) > 0
-
 def _inside(f, *args):
-    """Call f(*args) as a transform's function, recording even inside no_grad."""
+    """Call f(*args) as a transform's function: it records even inside no_grad, and the tools
+    it calls know they are nested (their results are then Values)."""
     _local.depth = getattr(_local, "depth", 0) + 1
     try:
         with enable_grad():
@@ -685,9 +664,10 @@ def _step_size(eps, op, name):
 
 def central_difference(f, *args, arg=0, epsilon=1e-6):
     """Return ∂f/∂args[arg] ≈ (f(x + ε) − f(x − ε)) / 2ε, leaving every .grad as it was."""
+    op, nested = "central_difference", getattr(_local, "depth", 0) > 0
     if isinstance(arg, bool) or not isinstance(arg, int) or not 0 <= arg < len(args):
-        raise IndexError(f"central_difference: arg={arg!r} is out of range for {len(args)} argument(s)")
-    eps, op, nested = _step_size(epsilon, "central_difference", "epsilon"), "central_difference", _nested()
+        raise IndexError(f"{op}: arg={arg!r} is out of range for {len(args)} argument(s)")
+    eps = _step_size(epsilon, op, "epsilon")
     xs = [a if nested and isinstance(a, Value) else _value(_value(a, op).data, op) for a in args]
     with enable_grad() if nested else no_grad():         # nested: on Values, differentiable
         up = _scalar(f(*xs[:arg], xs[arg] + eps, *xs[arg + 1:]), op)
@@ -734,7 +714,7 @@ def value_and_grad(f, argnums=0):
         raise TypeError(f"grad: argnums must be an int or a tuple of ints, got {argnums!r}")
 
     def value_and_grad_f(*args):
-        nums, nested = _argnums(argnums, len(args), "grad"), _nested()
+        nums, nested = _argnums(argnums, len(args), "grad"), getattr(_local, "depth", 0) > 0
         inputs = [_input(a, "grad") if i in nums else a for i, a in enumerate(args)]
         out = _scalar(_inside(f, *inputs), "grad")
         with enable_grad():
@@ -762,12 +742,11 @@ def gradients_by_label(out):
     """Return {label: d(out)/d(leaf)} for every labelled leaf out depends on (named partials)."""
     leaves = [v for v in _all_nodes([_check(out, "gradients_by_label")])
               if not v._prev and v.label and v.requires_grad]
-    result = {}
-    for v, g in zip(leaves, _gradients(out, leaves)):
-        if v.label in result:
-            raise ValueError(f"gradients_by_label: two different leaves are labelled {v.label!r}")
-        result[v.label] = float(g)
-    return dict(sorted(result.items()))
+    labels = [v.label for v in leaves]
+    twice = [x for x in labels if labels.count(x) > 1]
+    if twice:
+        raise ValueError(f"gradients_by_label: two different leaves are labelled {twice[0]!r}")
+    return dict(sorted(zip(labels, map(float, _gradients(out, leaves)))))
 
 class GradcheckError(RuntimeError):
     """Autodiff and central differences disagree (raised by gradcheck)."""
@@ -776,20 +755,17 @@ def gradcheck(f, *args, eps=1e-6, atol=1e-5, rtol=1e-3):
     """Check every autodiff partial of f against a central difference, as PyTorch's gradcheck:
     |autodiff − numerical| ≤ atol + rtol·|numerical|. Return True, or raise GradcheckError."""
     _step_size(eps, "gradcheck", "eps")
-    floats = [_value(a, "gradcheck").data for a in args]
-    auto = grad(f, tuple(range(len(floats))))(*floats) if floats else ()
-    rows, ok = [], True
-    for i, a in enumerate(auto):
-        n = central_difference(f, *floats, arg=i, epsilon=eps)
-        bad = not abs(a - n) <= atol + rtol * abs(n)
-        ok = ok and not bad
-        rows.append(f"{f'x{i}':>9} {a:>14.6g} {n:>14.6g} {a - n:>14.3g}" + ("  <- mismatch" if bad else ""))
-    if ok:
+    xs = [_value(a, "gradcheck").data for a in args]
+    rows = [(a, central_difference(f, *xs, arg=i, epsilon=eps))
+            for i, a in enumerate(grad(f, tuple(range(len(xs))))(*xs) if xs else ())]
+    if all(abs(a - n) <= atol + rtol * abs(n) for a, n in rows):
         return True
     raise GradcheckError("\n".join(
-        [f"gradcheck: {getattr(f, '__name__', 'f')} at {tuple(floats)}: autodiff and numerical "
+        [f"gradcheck: {getattr(f, '__name__', 'f')} at {tuple(xs)}: autodiff and numerical "
          f"gradients differ (atol={atol}, rtol={rtol}, eps={eps})",
-         f"{'argument':>9} {'autodiff':>14} {'numerical':>14} {'difference':>14}"] + rows))
+         f"{'argument':>9} {'autodiff':>14} {'numerical':>14} {'difference':>14}"] +
+        [f"{f'x{i}':>9} {a:>14.6g} {n:>14.6g} {a - n:>14.3g}" +
+         ("" if abs(a - n) <= atol + rtol * abs(n) else "  <- mismatch") for i, (a, n) in enumerate(rows)]))
 
 def _record(f, primals, op):
     """Run f on fresh inputs for primals: return the inputs, the outputs, and single?."""
@@ -801,30 +777,26 @@ def _record(f, primals, op):
     return inputs, outs, isinstance(out, Value)
 
 def _push_tangents(outs, tangent, recorded):
-    """Forward mode: carry d(node)/dt from the inputs to outs, node by node, parents first.
-
-    The same closures serve: called with g = 1, a closure returns its local derivatives
-    (Values when recorded). On floats a zero derivative passes nothing on, not even an
-    infinite tangent: the mirror of backward(), so that both modes give one Jacobian.
-    """
+    """Forward mode: carry d(node)/dt from the inputs to outs, parents first. The closures
+    serve again: called with g = 1 they give the local derivatives (as Values when recorded).
+    On floats a zero derivative passes nothing on, not even an infinite tangent: the mirror
+    of backward(), so that both modes give one Jacobian."""
     with enable_grad():
         for v in _all_nodes(outs):
-            if not any(p in tangent for p in v._prev):
-                continue
-            ds = v._backward(1.0, *v._prev, v) if recorded else v._backward(1.0)
-            terms = [d * tangent[p] if recorded or d != 0.0 else 0.0
-                     for p, d in zip(v._prev, ds) if p in tangent and d is not _NONE]
-            if terms:
-                tangent[v] = sum(terms[1:], terms[0])
+            if any(p in tangent for p in v._prev):
+                ds = v._backward(1.0, *v._prev, v) if recorded else v._backward(1.0)
+                terms = [d * tangent[p] if recorded or d != 0.0 else 0.0
+                         for p, d in zip(v._prev, ds) if p in tangent and d is not _NONE]
+                if terms:
+                    tangent[v] = sum(terms[1:], terms[0])
     return tangent
 
 def jvp(f, primals, tangents):
     """Return (f(primals), J·tangents) by forward mode, as jax.jvp does."""
-    primals, tangents = tuple(primals), tuple(tangents)
+    primals, tangents, nested = tuple(primals), tuple(tangents), getattr(_local, "depth", 0) > 0
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(primals)} primal(s) but {len(tangents)} tangent(s); "
                          f"there must be one tangent per primal")
-    nested = _nested()
     tangents = [t if isinstance(t, Value) else _value(t, "jvp").data for t in tangents]
     inputs, outs, single = _record(f, primals, "jvp")
     t = _push_tangents(outs, dict(zip(inputs, tangents)), nested)
@@ -834,17 +806,17 @@ def jvp(f, primals, tangents):
 
 def jacobian(f, mode="rev"):
     """Return a function computing f's m×n Jacobian (m rows), for f: Rⁿ → Rᵐ: mode="rev" takes
-    one backward pass per output (jax.jacrev), mode="fwd" one forward pass per input (jax.jacfwd)."""
+    a backward pass per output (jax.jacrev), mode="fwd" a forward pass per input (jax.jacfwd)."""
     if mode not in ("rev", "fwd"):
         raise ValueError(f"jacobian: mode must be 'rev' or 'fwd', got {mode!r}")
 
     def jacobian_f(*args):
-        nested = _nested()
+        nested = getattr(_local, "depth", 0) > 0
         inputs, outs, _ = _record(f, args, "jacobian")
         if mode == "rev":
             return [[_out(g, nested) for g in _gradients(o, inputs, nested)] for o in outs]
-        columns = [[_out(t.get(o, 0.0), nested) for o in outs]
-                   for t in (_push_tangents(outs, {x: 1.0}, nested) for x in inputs)]  # only x moves
+        columns = [[_out(t.get(o, 0.0), nested) for o in outs]        # only x moves
+                   for t in (_push_tangents(outs, {x: 1.0}, nested) for x in inputs)]
         return [list(row) for row in zip(*columns)] if columns else [[] for _ in outs]
     return jacobian_f
 
@@ -852,18 +824,16 @@ def hessian(f):
     """Return a function computing the n×n matrix of second derivatives of f at its n arguments;
     ValueError on a kink (relu or abs at 0), where there is none."""
     def hessian_f(*args):
-        nested = _nested()
-        inputs = [_input(a, "hessian") for a in args]
+        nested, inputs = getattr(_local, "depth", 0) > 0, [_input(a, "hessian") for a in args]
         out = _scalar(_inside(f, *inputs), "hessian")
         for v in _all_nodes([out]):
             if v._prev and _op_name(v) in ("relu", "abs", "leaky_relu") and v._prev[0].data == 0.0:
                 raise ValueError(f"hessian: {_op_name(v)} is not twice differentiable at its kink "
                                  f"x = {v._prev[0].data!r}")
         with enable_grad():
-            first = _gradients(out, inputs, create_graph=True)
             return [[_out(h, nested) for h in _gradients(g, inputs, nested)]
-                    if isinstance(g, Value) and g.requires_grad else [_out(0.0, nested)] * len(inputs)
-                    for g in first]
+                    if isinstance(g, Value) and g.requires_grad else [_out(0.0, nested)] * len(args)
+                    for g in _gradients(out, inputs, create_graph=True)]
     return hessian_f
 
 def _op_name(v):
@@ -1055,13 +1025,18 @@ def _rng(seed):
         return random
     return seed if isinstance(seed, random.Random) else random.Random(seed)
 
+def _require(x, where, what, ok=lambda x: 0 <= x < math.inf, rule="a number >= 0"):
+    """Return x if it is a real number (not a bool) for which ok(x) holds, else raise ValueError."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not ok(x):
+        raise ValueError(f"{where}: {what} must be {rule}, got {x!r}")
+    return x
+
 def _count(n, what, where):
     """Return n if it is a positive int, else raise ValueError naming where."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{where}: {what} must be a positive int, got {n!r}")
-    return n
+    return _require(n, where, what, lambda n: isinstance(n, int) and n > 0, "a positive int")
 
-_ACTIVATIONS = {"relu": Value.relu, "tanh": Value.tanh, "sigmoid": Value.sigmoid, "none": None}
+_ACTIVATIONS = {"relu": Value.relu, "tanh": Value.tanh, "sigmoid": Value.sigmoid,
+                "none": lambda x: x}
 
 def _activation(activation, nonlin, where):
     """Return the activation's name, reading micrograd's nonlin=True/False as "relu"/"none"."""
@@ -1071,35 +1046,31 @@ def _activation(activation, nonlin, where):
         if activation != "relu":
             raise ValueError(f"{where}: give activation={activation!r} or nonlin, not both")
         activation = "relu" if nonlin else "none"
-    activation = "none" if activation in (None, "linear") else activation
     if activation not in _ACTIVATIONS:
-        raise ValueError(f"{where}: activation must be one of 'relu', 'tanh', 'sigmoid', 'none'; "
+        raise ValueError(f"{where}: activation must be one of {list(_ACTIVATIONS)}, "
                          f"got {activation!r}")
     return activation
 
 def _inputs(x, nin, where):
     """Return x as a tuple of nin Values (numbers become constants), or raise naming where."""
-    if isinstance(x, (Value, numbers.Real)):
-        x = [x]
     try:
-        x = list(x)
+        x = [x] if isinstance(x, (Value, numbers.Real)) else list(x)
     except TypeError:
         raise TypeError(f"{where}: expected a list of {nin} numbers or Values, got {x!r}") from None
     if len(x) != nin:
         raise ValueError(f"{where}: expected {nin} input(s), got {len(x)}: {x!r}")
     return _values(x, where)
 
-def _leaves(tree, name):
-    """Yield (name, leaf) for a nest of lists: "weight[3][1]" is tree[3][1] of tree "weight"."""
-    if isinstance(tree, (list, tuple)):
-        for i, t in enumerate(tree):
-            yield from _leaves(t, f"{name}[{i}]")
-    else:
-        yield name, tree
-
 def _by_name(state):
-    """Return {name: leaf} for a dict of nests of lists, named as _leaves names them."""
-    return {name: x for key, tree in state.items() for name, x in _leaves(tree, key)}
+    """Return {name: leaf} for a dict of nests of lists: "weight[3][1]" is state["weight"][3][1]."""
+    flat, todo = {}, list(state.items())
+    while todo:
+        name, tree = todo.pop()
+        if isinstance(tree, (list, tuple)):
+            todo += [(f"{name}[{i}]", t) for i, t in enumerate(tree)]
+        else:
+            flat[name] = tree
+    return flat
 
 def _data(tree):
     """Return a nest of lists of Values with each Value replaced by its .data."""
@@ -1119,14 +1090,18 @@ class Module:
     def __call__(self, x):
         return self.forward(x)
 
+    def forward(self, x):
+        """Return the output for the nin inputs x: a Value, or a list of them if there are more."""
+        out = self._fire(_inputs(x, self.nin, type(self).__name__))
+        return out[0] if len(out) == 1 else out
+
     def _named(self):                                # state_dict()'s shape, with the Values in it
         return {"parameters": self.parameters()}
 
     def named_parameters(self):
-        """Yield (name, Value) in parameters() order, named by the Value's place in state_dict()."""
-        names = {id(p): name for name, p in _by_name(self._named()).items()}
-        for p in self.parameters():
-            yield names[id(p)], p
+        """Return (name, Value) pairs in parameters() order, named by place in state_dict()."""
+        names = {p: name for name, p in _by_name(self._named()).items()}
+        return [(names[p], p) for p in self.parameters()]
 
     def state_dict(self):
         """Return the parameters as plain, JSON-serialisable data, named as in PyTorch."""
@@ -1135,45 +1110,33 @@ class Module:
     def load_state_dict(self, state):
         """Set the parameters from state_dict() data; a wrong shape changes nothing and raises."""
         where, params = f"load_state_dict: {type(self).__name__}", _by_name(self._named())
-        keys = sorted(self._named())
-        if not isinstance(state, dict) or set(state) != set(keys):
-            got = sorted(state) if isinstance(state, dict) else state
-            raise ValueError(f"{where} expects keys {keys}, got {got!r}")
-        given = _by_name(state)
+        if not isinstance(state, dict):
+            raise ValueError(f"{where} expects a dict such as state_dict() gives, got {state!r}")
+        given, new = _by_name(state), {}
         if set(given) != set(params):
-            name = min(set(given) ^ set(params))
+            name = min(set(given) ^ set(params), key=str)
             raise ValueError(f"{where} {'needs' if name in params else 'has no'} {name}")
         for name, x in given.items():                # all checked before any is set
-            if isinstance(x, bool) or not isinstance(x, numbers.Real):
+            if isinstance(x, bool):
                 raise TypeError(f"{where}: {name} expects a number, got {x!r}")
-        new = {name: _value(x, "load_state_dict").data for name, x in given.items()}
+            new[name] = _value(x, f"{where}: {name}").data
         for name, p in params.items():
             p.data = new[name]
 
 class Neuron(Module):
     """act(w·x + b): w uniform(-1, 1), b = 0 (micrograd), or both uniform(±1/√nin) (PyTorch)."""
     def __init__(self, nin, activation="relu", seed=None, *, nonlin=None, init="micrograd"):
-        _count(nin, "nin", "Neuron")
+        self.nin = _count(nin, "nin", "Neuron")
         self.activation = _activation(activation, nonlin, "Neuron")
-        if init not in ("pytorch", "micrograd"):
+        self.nonlin = self.activation != "none"      # micrograd's name for it
+        if init not in ("micrograd", "pytorch"):
             raise ValueError(f"Neuron: init must be 'micrograd' or 'pytorch', got {init!r}")
-        rng = _rng(seed)
-        bound = 1.0 if init == "micrograd" else 1.0 / math.sqrt(nin)
+        rng, bound = _rng(seed), 1.0 if init == "micrograd" else 1.0 / math.sqrt(nin)
         self.w = [Value(rng.uniform(-bound, bound)) for _ in range(nin)]
         self.b = Value(0.0 if init == "micrograd" else rng.uniform(-bound, bound))
 
-    @property
-    def nonlin(self):
-        """micrograd's name: whether an activation follows w·x + b."""
-        return self.activation != "none"
-
-    def forward(self, x):
-        return self._fire(_inputs(x, len(self.w), "Neuron"))
-
-    def _fire(self, xs):                             # on inputs already checked
-        out = _dot_node((*self.w, *xs, self.b), len(self.w))
-        act = _ACTIVATIONS[self.activation]
-        return act(out) if act else out
+    def _fire(self, xs):                             # on inputs already checked: a list of one
+        return [_ACTIVATIONS[self.activation](_dot_node((*self.w, *xs, self.b), self.nin))]
 
     def parameters(self):
         return self.w + [self.b]
@@ -1182,21 +1145,17 @@ class Neuron(Module):
         return {"weight": self.w, "bias": self.b}
 
     def __repr__(self):
-        return f"Neuron({len(self.w)}, activation={self.activation!r})"
+        return f"Neuron({self.nin}, activation={self.activation!r})"
 
 class Layer(Module):
     """nout neurons side by side, all reading the same nin inputs."""
     def __init__(self, nin, nout, activation="relu", seed=None, *, nonlin=None, init="micrograd"):
         _count(nout, "nout", "Layer")
         activation, rng = _activation(activation, nonlin, "Layer"), _rng(seed)
-        self.neurons = [Neuron(nin, activation, rng, init=init) for _ in range(nout)]
-
-    def forward(self, x):
-        out = self._fire(_inputs(x, len(self.neurons[0].w), "Layer"))
-        return out[0] if len(out) == 1 else out
+        self.nin, self.neurons = nin, [Neuron(nin, activation, rng, init=init) for _ in range(nout)]
 
     def _fire(self, xs):
-        return [n._fire(xs) for n in self.neurons]
+        return [out for n in self.neurons for out in n._fire(xs)]
 
     def parameters(self):
         return [p for n in self.neurons for p in n.parameters()]
@@ -1205,8 +1164,7 @@ class Layer(Module):
         return {"weight": [n.w for n in self.neurons], "bias": [n.b for n in self.neurons]}
 
     def __repr__(self):
-        n = self.neurons[0]
-        return f"Layer({len(n.w)}, {len(self.neurons)}, activation={n.activation!r})"
+        return f"Layer({self.nin}, {len(self.neurons)}, activation={self.neurons[0].activation!r})"
 
 class MLP(Module):
     """Layers in a row: MLP(2, [16, 16, 1]) maps 2 inputs through two hidden layers to 1 output."""
@@ -1215,16 +1173,14 @@ class MLP(Module):
             raise TypeError(f"MLP: nouts must be a list of layer widths such as [16, 16, 1], "
                             f"got {nouts!r}")
         activation, rng = _activation(activation, nonlin, "MLP"), _rng(seed)
-        sizes = [nin] + list(nouts)
-        acts = [activation] * (len(nouts) - 1) + ["none"]   # the last is linear, as in micrograd
-        self.layers = [Layer(a, b, act, rng, init=init)
-                       for a, b, act in zip(sizes, sizes[1:], acts)]
+        acts = [activation] * (len(nouts) - 1) + ["none"]    # the last is linear, as in micrograd
+        self.nin, sizes = nin, [nin, *nouts]
+        self.layers = [Layer(a, b, f, rng, init=init) for a, b, f in zip(sizes, sizes[1:], acts)]
 
-    def forward(self, x):
-        xs = _inputs(x, len(self.layers[0].neurons[0].w), "MLP")
+    def _fire(self, xs):
         for layer in self.layers:
             xs = layer._fire(xs)
-        return xs[0] if len(xs) == 1 else xs
+        return xs
 
     def parameters(self):
         return [p for layer in self.layers for p in layer.parameters()]
@@ -1234,28 +1190,19 @@ class MLP(Module):
                 for k, v in layer._named().items()}
 
     def __repr__(self):
-        widths = [len(layer.neurons) for layer in self.layers]
-        return f"MLP({len(self.layers[0].neurons[0].w)}, {widths})"
+        return f"MLP({self.nin}, {[len(layer.neurons) for layer in self.layers]})"
 
 
 # ---------------- optimizers: SGD and Adam, with PyTorch's update rules
 
-def _hyper(x, name, what, high=math.inf, positive=False):
-    """Return x as a float in [0, high) (above 0 if positive), or raise ValueError naming it."""
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not 0.0 <= x < high \
-            or (positive and x == 0.0):
-        bound = f"in [0, {high:g})" if high < math.inf else "> 0" if positive else ">= 0"
-        raise ValueError(f"{name}: {what} must be a number {bound}, got {x!r}")
-    return float(x)
-
 class _Optimizer:
     """Holds a list of parameters; step() updates them from their gradients."""
-    def __init__(self, params, lr):
+    def __init__(self, params, lr, weight_decay):
         name = type(self).__name__
         if isinstance(params, Module):
             raise TypeError(f"{name}: got the model {params!r}; pass model.parameters()")
         try:
-            self.params = list(params) if not isinstance(params, Value) else [params]
+            self.params = [params] if isinstance(params, Value) else list(params)
         except TypeError:
             raise TypeError(f"{name}: expected a list of Values to optimize, "
                             f"got {params!r}") from None
@@ -1264,10 +1211,10 @@ class _Optimizer:
         for i, p in enumerate(self.params):
             if not isinstance(p, Value):
                 raise TypeError(f"{name}: parameter {i} is {p!r}, expected a Value")
-        if len(set(self.params)) != len(self.params):   # one would be stepped twice per step()
-            i = next(i for i, p in enumerate(self.params) if p in self.params[:i])
-            raise ValueError(f"{name}: parameter {i} ({self.params[i]!r}) is listed more than once")
-        self.lr = _hyper(lr, name, "lr")
+            if self.params.index(p) != i:            # it would be stepped twice per step()
+                raise ValueError(f"{name}: parameter {i} ({p!r}) is listed more than once")
+        self.lr = _require(lr, name, "lr")
+        self.weight_decay = _require(weight_decay, name, "weight_decay")
 
     def zero_grad(self):
         """Set every parameter's gradient to 0."""
@@ -1277,9 +1224,8 @@ class _Optimizer:
 class SGD(_Optimizer):
     """p ← p − lr·(g + wd·p), with optional momentum, as torch.optim.SGD."""
     def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):
-        super().__init__(params, lr)
-        self.momentum = _hyper(momentum, "SGD", "momentum")
-        self.weight_decay = _hyper(weight_decay, "SGD", "weight_decay")
+        super().__init__(params, lr, weight_decay)
+        self.momentum = _require(momentum, "SGD", "momentum")
         self.velocity = [None] * len(self.params)   # momentum buffers, made on the first step
 
     def step(self):
@@ -1295,29 +1241,26 @@ class SGD(_Optimizer):
 class Adam(_Optimizer):
     """Steps by bias-corrected running means of g and g², as torch.optim.Adam."""
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-        super().__init__(params, lr)
+        super().__init__(params, lr, weight_decay)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
-        self.beta1, self.beta2 = (_hyper(b, "Adam", "betas", high=1.0) for b in betas)
-        self.eps = _hyper(eps, "Adam", "eps", positive=True)    # 0 would make 0/0 at g = 0
-        self.weight_decay = _hyper(weight_decay, "Adam", "weight_decay")
-        self.m = [0.0] * len(self.params)            # running mean of g
-        self.v = [0.0] * len(self.params)            # running mean of g²
+        self.beta1, self.beta2 = (_require(b, "Adam", "betas", lambda b: 0 <= b < 1,
+                                           "a number in [0, 1)") for b in betas)
+        self.eps = _require(eps, "Adam", "eps", lambda e: 0 < e < math.inf, "a number > 0")
+        self.m, self.v = [0.0] * len(self.params), [0.0] * len(self.params)   # means of g, g²
         self.t = 0                                   # steps taken
 
     def step(self):
-        """Update every parameter once, skipping a grad of None; compute all, then set all."""
-        t, b1, b2 = self.t + 1, self.beta1, self.beta2
-        new = []
-        for i, p in enumerate(self.params):
-            if p.grad is not None:
-                g = float(p.grad) + self.weight_decay * p.data
-                m, v = b1 * self.m[i] + (1.0 - b1) * g, b2 * self.v[i] + (1.0 - b2) * g * g
-                step = self.lr * (m / (1.0 - b1 ** t)) / (math.sqrt(v / (1.0 - b2 ** t)) + self.eps)
-                new.append((i, m, v, p.data - step))
-        for i, m, v, data in new:
-            self.m[i], self.v[i], self.params[i].data = m, v, data
-        self.t = t
+        """Update every parameter once, skipping a grad of None; read every g before any moves."""
+        grads = [(i, float(p.grad) + self.weight_decay * p.data)
+                 for i, p in enumerate(self.params) if p.grad is not None]
+        self.t += 1
+        b1, b2, t = self.beta1, self.beta2, self.t
+        for i, g in grads:
+            self.m[i] = b1 * self.m[i] + (1.0 - b1) * g
+            self.v[i] = b2 * self.v[i] + (1.0 - b2) * g * g
+            m, v = self.m[i] / (1.0 - b1 ** t), self.v[i] / (1.0 - b2 ** t)   # bias-corrected
+            self.params[i].data -= self.lr * m / (math.sqrt(v) + self.eps)
 
 
 # ---------------- losses, with PyTorch's names and meanings
@@ -1380,15 +1323,14 @@ def make_moons(n=None, noise=0.1, seed=None, *, n_samples=None):
         raise ValueError(f"make_moons: give n={n!r} or n_samples={n_samples!r}, not both")
     n = _count(n if n is not None else 100 if n_samples is None else n_samples, "n", "make_moons")
     rng, n_out = _rng(seed), n // 2
-    X, y = [], []
-    for i in range(n):
-        outer = i < n_out
-        k, m = (i, n_out) if outer else (i - n_out, n - n_out)
+    X = []
+    for i in range(n):                               # the first n // 2 on the outer moon
+        k, m = (i, n_out) if i < n_out else (i - n_out, n - n_out)
         t = math.pi * k / max(m - 1, 1)
-        x1, x2 = (math.cos(t), math.sin(t)) if outer else (1 - math.cos(t), 0.5 - math.sin(t))
+        c, s = math.cos(t), math.sin(t)
+        x1, x2 = (c, s) if i < n_out else (1 - c, 0.5 - s)
         X.append([x1 + rng.gauss(0, noise), x2 + rng.gauss(0, noise)])
-        y.append(0 if outer else 1)
-    return X, y
+    return X, [0] * n_out + [1] * (n - n_out)
 
 def make_linear(n=50, weight=5.0, bias=10.0, noise=3.0, x_range=(-10.0, 10.0), seed=None):
     """Return (xs, ys) with y = bias + weight·x + gaussian noise: the notes' regression."""
@@ -1398,12 +1340,11 @@ def make_linear(n=50, weight=5.0, bias=10.0, noise=3.0, x_range=(-10.0, 10.0), s
 
 
 ################ Appendix — jit: trace once, then run straight-line Python
-# jit(f) runs f once on Values whose numbers are symbols: each operation on a symbol
-# computes its number, as a float would, and writes a line of Python that computes it
-# again. The ops, their closures and Part I's helpers run unchanged: a helper hands a
-# symbol its call(), which writes a call of that helper. Reading a symbol as a plain
-# number either becomes a guard (a line that sends another branch back to f) or raises.
-# The backward pass is backward()'s own loop written out, zero skips included.
+# jit(f) runs f once on Values whose numbers are symbols: an operation on a symbol computes
+# its number and writes a line of Python that computes it again. The ops, their closures and
+# Part I's helpers run unchanged (a helper hands a symbol its call()). Reading a symbol as a
+# plain number becomes a guard, a line that sends another branch back to f, or raises. The
+# backward pass is backward()'s own loop, written out.
 
 import contextlib
 import sys
@@ -1415,10 +1356,10 @@ class _Retrace(Exception):
 class _Code:
     """The code being written: its lines in the order they ran, their namespace, outside Values."""
     def __init__(self):
-        self.lines = []     # (the symbol it defines, or None for a statement; template, operands, comment)
+        self.lines = []     # (the symbol it defines or None, template, operands, comment)
         self.namespace = {"Retrace": _Retrace, "inf": math.inf, "nan": math.nan, "mul": operator.mul}
         self.outside = {}   # leaves from outside f that learn: their numbers, baked in with a guard
-        self.count, self.nodes, self.open, self.failed = 0, 0, True, None   # (an op's error)
+        self.count, self.nodes, self.open, self.failed = 0, 0, True, None   # (failed: an op's error)
 
     def bind(self, obj):
         """Give obj a name in the namespace (its own where free and plain) and return it."""
@@ -1477,10 +1418,9 @@ class _Symbol:
                                 (self,), f"guard: {outcome} in the trace"))
         return outcome
 
-    def _read(self, *_):
-        raise TypeError(f"jit: float(v), int(v), round(v), format(v) and v.item() would read the traced "
-                        f"number {self!r} as a plain one and bake it into the generated code; compare "
-                        f"Values instead (v > 0 becomes a guard), or do not jit this function")
+    def _read(self, *_):                             # it would bake this trace's number into the code
+        raise TypeError(f"jit: float(v), int(v), round(v), format(v), v.item() cannot read the traced "
+                        f"number {self!r}; compare Values instead (v > 0 becomes a guard)")
     __float__ = __int__ = __index__ = __round__ = __format__ = __trunc__ = __floor__ = __ceil__ = _read
 
     # Each operation writes one line, as the engine's float arithmetic would compute it (1.0·x is x).
@@ -1513,8 +1453,7 @@ def _traced_value(x, code):
     """The value of an operand in the trace, checking that it belongs to the code being written."""
     if isinstance(x, _Symbol):
         if x.code is not code or not code.open:
-            raise RuntimeError(f"jit: the traced number {x!r} comes from another trace, or was kept "
-                               f"after the function returned: a jitted function may keep no traced Value")
+            raise RuntimeError(f"jit: a traced Value ({x!r}) was kept after its trace: keep none")
         return x.value
     if isinstance(x, (list, tuple)):
         return type(x)(_traced_value(y, code) for y in x)
@@ -1562,9 +1501,7 @@ def _write_backward(code, root, wrt):
         except (ArithmeticError, ValueError):        # raised at g = 0: when g is not, the call goes
             if acc[v] != 0.0:                        # back to f, which raises it as backward() does
                 raise
-            del code.lines[opened + 1:]
-            code.lines.append((None, "raise Retrace", (), "backward() raises here"))
-            adds = 1
+            code.lines[opened + 1:], adds = [(None, "raise Retrace", (), "backward() raises here")], 1
         if adds:
             code.lines.append((None, None, (), ""))               # the block ends
         else:
@@ -1645,8 +1582,7 @@ class _Jitted:
     def source(self):
         """The generated Python source of the newest trace."""
         if not self.traces:
-            raise RuntimeError(f"jit: {self.__name__} has not been called yet; the code is written "
-                               f"on the first call")
+            raise RuntimeError(f"jit: {self.__name__} has not been called yet: no code is written")
         return self.traces[0].source
 
     def __repr__(self):
@@ -1673,9 +1609,8 @@ class _Jitted:
                     self.traces = [trace] + self.traces[:self.MAX_TRACES - 1]
         try:
             return self._shaped(trace, trace.run(*xs))
-        except _Retrace:
-            raise RuntimeError(f"jit: {self.__name__} took another branch when run again on the same "
-                               f"numbers; f must be a function of its arguments alone") from None
+        except _Retrace:                             # f read something else than its arguments
+            raise RuntimeError(f"jit: {self.__name__} took another branch on the same numbers") from None
 
     def _eager(self, *args):
         if self.mode == "f":
@@ -1683,12 +1618,10 @@ class _Jitted:
         return (value_and_grad if self.mode == "value_and_grad" else grad)(self.f, self.argnums)(*args)
 
     def _split(self, args):
-        """Return the traced arguments' numbers, the others as (position, type, value), and the
-        traced positions: for grad the argnums ones, else the floats (see jit)."""
+        """Return the traced arguments' numbers, the others, and the traced positions (see jit)."""
         if self.params is not None:
             if args:
-                raise TypeError(f"jit_loss: the step takes no arguments (it reads the parameters), "
-                                f"got {args!r}")
+                raise TypeError(f"jit_loss: the step takes no arguments, got {args!r}")
             return [p.data for p in self.params], [], []
         if self.mode == "f":
             traced = [i for i, a in enumerate(args) if isinstance(a, float)]
@@ -1712,10 +1645,9 @@ class _Jitted:
             for i, leaf in zip(traced, leaves):
                 call_args[i] = leaf
             result = _inside(self.f, *call_args)
-            if code.failed is not None:
-                raise RuntimeError(f"jit: {self.__name__} caught the error {code.failed!r}, raised by "
-                                   f"an op while being traced; jit cannot follow a try/except around "
-                                   f"a traced op: do not jit this function") from code.failed
+            if code.failed is not None:                  # f caught an op's error: that branch
+                raise RuntimeError(f"jit: {self.__name__} caught {code.failed!r}, raised by an op "
+                                   f"while traced: jit cannot follow that try") from code.failed
             outs, shape = self._outputs(result)
             returns = [o.data for o in outs]
             if self.mode != "f":                     # the gradients, for argnums in their order
@@ -1746,10 +1678,8 @@ class _Jitted:
         if self.mode == "f" and isinstance(result, (tuple, list)) and result \
                 and all(isinstance(r, Value) for r in result):
             return list(result), type(result)
-        raise TypeError(f"jit: {self.__name__} must return a Value" +
-                        (" or a non-empty list or tuple of Values" if self.mode == "f" else
-                         " (a scalar), or (loss, [Values...])" if self.mode == "loss" else " (a scalar)")
-                        + f", got {result!r}")
+        raise TypeError(f"jit: {self.__name__} must return a Value (or a list of them, or loss and "
+                        f"a list), got {result!r}")
 
     def _shaped(self, trace, out):
         """Give the flat tuple the code returns the shape f (or grad, or value_and_grad) gives."""
@@ -1765,16 +1695,10 @@ class _Jitted:
         return (out[0], grads) if mode == "value_and_grad" else grads
 
 def jit(f):
-    """Return a function computing f by code generated from one trace, as jax.jit does.
-
-    The first call runs f on Values whose numbers write code; later calls run that code
-    (.source shows it). jit(value_and_grad(f, argnums)) and jit(grad(f)) write the backward
-    pass too, from the ops' own closures. Float arguments (for grad, the argnums ones) are
-    traced; the others reach f as they are, and another value traces f again, as does a call
-    that goes the other way at a comparison. Reading a traced number as a plain one raises,
-    as does an op that raises while traced inside a try. Work whose result reaches neither
-    an output nor a guard is dropped, as in JAX.
-    """
+    """Return f computed by code written from one trace, as jax.jit; jit(grad(f)) and
+    jit(value_and_grad(f)) write the backward pass too. Float arguments (for grad, the argnums
+    ones) are traced, the others reach f as they are; another value, or another branch at a
+    comparison, traces f again. Work that reaches no output nor guard is dropped, as in JAX."""
     if isinstance(f, _Jitted):
         return f
     if not callable(f):
@@ -1783,13 +1707,9 @@ def jit(f):
     return _Jitted(inner, argnums, mode)
 
 def jit_loss(loss_fn, params):
-    """Return step(): loss_fn() by jitted code, with each parameter's .grad set to d(loss)/d(it).
-
-    loss_fn takes no arguments and computes a loss from params, the Values it learns; each
-    call reads their current .data, so an optimizer can step in between: loss = step();
-    opt.step(). Gradients are set, not added. If loss_fn returns (loss, [Values...]), step()
-    returns (loss, [floats]).
-    """
+    """Return step(): loss_fn() by jitted code, setting each of params' .grad (not adding); each
+    call reads params' current .data, so that loss = step(); opt.step() trains. loss_fn may
+    also return (loss, [Values...]); step() then returns (loss, [floats])."""
     try:
         params = list(params) if not isinstance(params, Value) else [params]
     except TypeError:
@@ -1815,32 +1735,31 @@ class TrainResult(collections.namedtuple("TrainResult", "model accuracy")):
 
 def train_moons(steps=200, n=100, seed=1, progress=True, use_jit=True):
     """Train MLP(2, [16, 16, 1]) on two-moons, as micrograd's demo does, until 100% accuracy."""
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-        raise ValueError(f"train_moons: steps must be an int >= 0, got {steps!r}")
+    _require(steps, "train_moons", "steps", lambda k: isinstance(k, int) and k >= 0, "an int >= 0")
     X, y = make_moons(n, noise=0.1, seed=seed)
     labels = [2 * t - 1 for t in y]                  # hinge loss wants -1 and +1
-    model = MLP(2, [16, 16, 1], activation="relu", seed=seed)
-    params = model.parameters()
-    opt = SGD(params, lr=1.0)
+    model = MLP(2, [16, 16, 1], seed=seed)
+    opt = SGD(model.parameters(), lr=1.0)
 
     def loss_and_scores():                           # the whole batch, and its scores for accuracy
         scores = [model(x) for x in X]
-        return hinge_loss(scores, labels) + 1e-4 * vsum(p * p for p in params), scores
+        return hinge_loss(scores, labels) + 1e-4 * vsum(p * p for p in opt.params), scores
 
-    def step_by_backward():                          # what the jitted step does, by the graph
-        loss, scores = loss_and_scores()
+    def backprop():                                  # what the jitted step does, by the graph
         opt.zero_grad()
+        loss, scores = loss_and_scores()
         loss.backward()
         return loss.data, [s.data for s in scores]
-    step = jit_loss(loss_and_scores, params) if use_jit else step_by_backward   # sets every p.grad
-    report = _progress_bar(steps) if progress else (lambda *args: None)
+    step = jit_loss(loss_and_scores, opt.params) if use_jit else backprop   # sets every p.grad
+    show = _progress(steps) if progress else None
     losses, accuracies = [], []
     for k in range(steps + 1):
         loss, scores = step()
         losses.append(loss)
         accuracies.append(sum((s > 0) == (t > 0) for s, t in zip(scores, labels)) / n)
         last = accuracies[-1] == 1.0 or k == steps   # the model returned is the one just measured
-        report(k, loss, accuracies[-1], last)
+        if show:
+            show(k, loss, accuracies[-1], last)
         if last:
             break
         opt.lr = 1.0 - 0.9 * k / steps               # learning-rate decay
@@ -1849,34 +1768,32 @@ def train_moons(steps=200, n=100, seed=1, progress=True, use_jit=True):
     result.losses, result.accuracies = losses, accuracies
     return result
 
-def _progress_bar(total):
-    """Return report(k, loss, accuracy, last): a tqdm.auto bar if installed, else lines of text."""
+def _progress(total):
+    """Return show(k, loss, accuracy, last): a tqdm.auto bar if installed, else lines of text."""
     try:
         from tqdm.auto import tqdm
         bar = tqdm(total=total, desc="training", unit="step")
     except ImportError:
         bar = None
-    redraw = sys.stdout is not None and sys.stdout.isatty()   # else a line every tenth of the steps
-
-    def report(k, loss, acc, last):
+    def show(k, loss, acc, last):
         line = f"step {k:{len(str(total))}d}/{total}  loss {loss:.4f}  accuracy {acc:6.1%}"
         if bar is not None:
             bar.set_postfix(loss=f"{loss:.4f}", accuracy=f"{acc:.0%}", refresh=False)
             bar.update(k - bar.n)
             if last:
                 bar.close()
-        elif redraw:
+        elif sys.stdout is not None and sys.stdout.isatty():   # a terminal: one line, redrawn
             print("\r" + line, end="\n" if last else "", flush=True)
-        elif last or k % max(1, total // 10) == 0:
+        elif last or k % max(1, total // 10) == 0:   # piped: a line every tenth of the steps
             print(line, flush=True)
-    return report
+    return show
 
 def main(argv=()):
     """Differentiate the course notes' example, check it numerically, then train a small MLP."""
     formula = "log(x1*x2*(x1 + x2)) / (x1 - x2)**2"   # ASCII: any terminal prints it
     parser = argparse.ArgumentParser(prog="python -m tinygrad_scalar", description=(
         f"Differentiate f(x1, x2) = {formula} at (2, 10), check it by central difference, "
-        "then train MLP(2, [16, 16, 1]) on two-moons with SGD (the step jitted once)."))
+        "then train MLP(2, [16, 16, 1]) on two-moons."))
     parser.add_argument("--steps", type=int, default=200, metavar="N", help="at most N steps")
     parser.add_argument("--version", action="version", version=f"tinygrad_scalar {__version__}")
     args = parser.parse_args(list(argv))
@@ -1885,7 +1802,6 @@ def main(argv=()):
 
     def f(x1, x2):
         return (x1 * x2 * (x1 + x2)).log() / (x1 - x2) ** 2
-
     value, grads = value_and_grad(f, argnums=(0, 1))(2.0, 10.0)
     print(f"f(x1, x2) = {formula}  at x1 = 2, x2 = 10\n  value              {value:.10f}")
     for i, g in enumerate(grads):
@@ -1898,9 +1814,8 @@ def main(argv=()):
 
 def _run_as_program(namespace):
     """Tell whether this file runs as a program: pasted in a notebook or a REPL, it does not."""
-    file = namespace.get("__file__")                 # a notebook cell or a REPL has none
-    paths = (sys.argv[0], file) if file and sys.argv and sys.argv[0] else ("", "-")
-    return len({os.path.normcase(os.path.realpath(path)) for path in paths}) == 1
+    file, program = namespace.get("__file__"), sys.argv[0] if sys.argv else ""   # a cell: no file
+    return bool(file and program) and os.path.realpath(file) == os.path.realpath(program)
 
 
 __version__ = "0.3.0"
