@@ -401,7 +401,7 @@ def _leaky_relu(a, slope=0.01):
     """x if x > 0 else slope·x; the slope may be a Value that learns."""
     s = _value(slope, "leaky_relu")
     def _backward(g, x=a.data, k=s.data, *_):
-        return g * ((x > 0.0) + k * (x <= 0.0)), g * x * (x <= 0.0)    # d/dx = 1 or k, d/dk = x or 0
+        return g * ((x > 0.0) + k * (x <= 0.0)), g * x * (x <= 0.0)   # d/dx: 1 or k; d/dk: x or 0
     x, k = a.data, s.data
     return _node(_mask(x <= 0.0, x) + _mask(x > 0.0, k * x), (a, s), _backward)
 
@@ -449,12 +449,12 @@ class _Habits:
             v.grad = 0.0
 
     def __reduce__(self):
-        """pickle and copy save the number, grad, requires_grad and label, as a leaf (as PyTorch)."""
+        """pickle and copy keep the number, grad, requires_grad and label, as a leaf."""
         return _leaf_again, (self.data, self.grad, self.requires_grad, self.label)
 
     def __deepcopy__(self, memo):
         if self._prev:
-            raise RuntimeError(f"deepcopy: {self!r} was made by an op; only leaves can be deep-copied "
+            raise RuntimeError(f"deepcopy: {self!r} was made by an op; only a leaf deep-copies "
                                f"(as in PyTorch): v.detach() copies its number")
         return _leaf_again(self.data, self.grad, self.requires_grad, self.label)
 
@@ -599,7 +599,8 @@ def _dot_node(parents, n):
     def _backward(g, *wxb, n=n, numbers=numbers):   # (wxb: the parents and result, if given)
         wxb = wxb or numbers                            # d(w·x + b)/dwi = xi, /dxi = wi, /db = 1
         return [g * xi for xi in wxb[n:2 * n]] + [g * wi for wi in wxb[:n]] + [g]
-    return _node(_on_numbers(_dot_of, numbers[:n], numbers[n:2 * n], numbers[-1]), parents, _backward)
+    data = _on_numbers(_dot_of, numbers[:n], numbers[n:2 * n], numbers[-1])
+    return _node(data, parents, _backward)
 
 def logsumexp(values):
     """Return ln Σ e^xi as a single node, computed without overflow."""
@@ -765,13 +766,14 @@ def gradcheck(f, *args, eps=1e-6, atol=1e-5, rtol=1e-3):
          f"gradients differ (atol={atol}, rtol={rtol}, eps={eps})",
          f"{'argument':>9} {'autodiff':>14} {'numerical':>14} {'difference':>14}"] +
         [f"{f'x{i}':>9} {a:>14.6g} {n:>14.6g} {a - n:>14.3g}" +
-         ("" if abs(a - n) <= atol + rtol * abs(n) else "  <- mismatch") for i, (a, n) in enumerate(rows)]))
+         ("" if abs(a - n) <= atol + rtol * abs(n) else "  <- mismatch")
+         for i, (a, n) in enumerate(rows)]))
 
 def _record(f, primals, op):
     """Run f on fresh inputs for primals: return the inputs, the outputs, and single?."""
     inputs = [_input(p, op) for p in primals]
     out = _inside(f, *inputs)
-    outs = [out] if isinstance(out, Value) else list(out) if isinstance(out, (list, tuple)) else None
+    outs = [out] if isinstance(out, Value) else list(out) if isinstance(out, (list, tuple)) else []
     if not outs or not all(isinstance(o, Value) for o in outs):
         raise TypeError(f"{op}: f must return a Value or a non-empty list of Values, got {out!r}")
     return inputs, outs, isinstance(out, Value)
@@ -1046,6 +1048,7 @@ def _activation(activation, nonlin, where):
         if activation != "relu":
             raise ValueError(f"{where}: give activation={activation!r} or nonlin, not both")
         activation = "relu" if nonlin else "none"
+    activation = "none" if activation in (None, "linear") else activation    # PyTorch's words too
     if activation not in _ACTIVATIONS:
         raise ValueError(f"{where}: activation must be one of {list(_ACTIVATIONS)}, "
                          f"got {activation!r}")
@@ -1351,15 +1354,15 @@ import sys
 from keyword import iskeyword
 
 class _Retrace(Exception):
-    """Raised by generated code when a guard fails: this call takes another branch than the trace."""
+    """Raised by generated code when a guard fails: the call takes another branch than the trace."""
 
 class _Code:
     """The code being written: its lines in the order they ran, their namespace, outside Values."""
     def __init__(self):
         self.lines = []     # (the symbol it defines or None, template, operands, comment)
-        self.namespace = {"Retrace": _Retrace, "inf": math.inf, "nan": math.nan, "mul": operator.mul}
+        self.namespace = dict(Retrace=_Retrace, inf=math.inf, nan=math.nan, mul=operator.mul)
         self.outside = {}   # leaves from outside f that learn: their numbers, baked in with a guard
-        self.count, self.nodes, self.open, self.failed = 0, 0, True, None   # (failed: an op's error)
+        self.count, self.nodes, self.open, self.failed = 0, 0, True, None   # (an op's error)
 
     def bind(self, obj):
         """Give obj a name in the namespace (its own where free and plain) and return it."""
@@ -1394,7 +1397,7 @@ class _Symbol:
         return repr(self.value)
 
     def write(self, fn, template, *operands):
-        """Compute fn on the operands' values, and write name = template filled with the operands."""
+        """Compute fn on the operands' values; write name = template filled with the operands."""
         try:
             value = fn(*[_traced_value(x, self.code) for x in operands])
         except Exception as e:
@@ -1406,30 +1409,31 @@ class _Symbol:
 
     def call(self, fn, *args):
         """Write a call of fn (a helper, or a float function) on args: Part I's protocol."""
-        if fn is _math:                              # _math(exp, x, ...) is written exp(x): an error
-            f, x, op, domain = args                  # there retraces, and the trace raises _math's
+        if fn is _math:                              # _math(exp, x, ...) is written exp(x): an
+            f, x, op, domain = args                  # error there retraces, and _math raises it
             return self.write(lambda v: _math(f, v, op, domain), self.code.bind(f) + "({})", x)
         template = _INLINE.get(fn) or self.code.bind(fn) + "(" + ", ".join(["{}"] * len(args)) + ")"
         return self.write(fn, template, *args)
 
     def __bool__(self):                              # if x > 0: a guard on the branch taken
         outcome = bool(self.value)
-        self.code.lines.append((None, "if not {}: raise Retrace" if outcome else "if {}: raise Retrace",
-                                (self,), f"guard: {outcome} in the trace"))
+        test = "if not {}: raise Retrace" if outcome else "if {}: raise Retrace"
+        self.code.lines.append((None, test, (self,), f"guard: {outcome} in the trace"))
         return outcome
 
-    def _read(self, *_):                             # it would bake this trace's number into the code
-        raise TypeError(f"jit: float(v), int(v), round(v), format(v), v.item() cannot read the traced "
-                        f"number {self!r}; compare Values instead (v > 0 becomes a guard)")
-    __float__ = __int__ = __index__ = __round__ = __format__ = __trunc__ = __floor__ = __ceil__ = _read
+    def _read(self, *_):                         # it would bake this trace's number into the code
+        raise TypeError(f"jit: float(v), int(v), round(v), format(v), v.item() cannot read the "
+                        f"traced number {self!r}; compare Values instead (v > 0 becomes a guard)")
+    __float__ = __int__ = __index__ = __round__ = _read
+    __format__ = __trunc__ = __floor__ = __ceil__ = _read
 
-    # Each operation writes one line, as the engine's float arithmetic would compute it (1.0·x is x).
+    # Each operation writes one line, as the engine's float arithmetic computes it (1.0·x is x).
     def __add__(a, b): return a.write(operator.add, "{} + {}", a, b)
     def __radd__(b, a): return b.write(operator.add, "{} + {}", a, b)
     def __sub__(a, b): return a.write(operator.sub, "{} - {}", a, b)
     def __rsub__(b, a): return b.write(operator.sub, "{} - {}", a, b)
-    def __mul__(a, b): return a if b.__class__ is float and b == 1.0 else a.write(operator.mul, "{} * {}", a, b)
-    def __rmul__(b, a): return b if a.__class__ is float and a == 1.0 else b.write(operator.mul, "{} * {}", a, b)
+    def __mul__(a, b): return a if _one(b) else a.write(operator.mul, "{} * {}", a, b)
+    def __rmul__(b, a): return b if _one(a) else b.write(operator.mul, "{} * {}", a, b)
     def __truediv__(a, b): return a.write(operator.truediv, "{} / {}", a, b)
     def __rtruediv__(b, a): return b.write(operator.truediv, "{} / {}", a, b)
     def __lt__(a, b): return a.write(operator.lt, "{} < {}", a, b)
@@ -1444,9 +1448,12 @@ class _Symbol:
     def __getitem__(a, i): return a.write(operator.getitem, "{}[{}]", a, i)
     def __pow__(a, b): return a.call(_power, a, b)
     def __rpow__(b, a): return b.call(_power, a, b)
-    __hash__ = object.__hash__                       # (== writes code: keep symbols out of `in` lists)
+    __hash__ = object.__hash__                       # (== writes code: keep symbols out of lists)
 
 # Helpers written inline rather than called, where they run once per op.
+def _one(x):                                         # 1.0 exactly: 1.0 * x is x, no line needed
+    return x.__class__ is float and x == 1.0
+
 _INLINE = {_mask: "0.0 if {} else {}", _dot_of: "sum(map(mul, {}, {}), 0.0) + {}"}
 
 def _traced_value(x, code):
@@ -1473,7 +1480,7 @@ def _literal(x, code=None):
     return repr(x) if isinstance(x, (bool, int, str)) or x is None else code.bind(x)
 
 def _comment(text):
-    """A user's string (a label, a class name) made safe for a comment: printable characters only."""
+    """A user's string (a label, a class name) made safe for a comment: printable characters."""
     return "".join(c for c in str(text) if c.isprintable())[:60]
 
 def _write_backward(code, root, wrt):
@@ -1501,7 +1508,8 @@ def _write_backward(code, root, wrt):
         except (ArithmeticError, ValueError):        # raised at g = 0: when g is not, the call goes
             if acc[v] != 0.0:                        # back to f, which raises it as backward() does
                 raise
-            code.lines[opened + 1:], adds = [(None, "raise Retrace", (), "backward() raises here")], 1
+            code.lines[opened + 1:] = [(None, "raise Retrace", (), "backward() raises here")]
+            adds = 1
         if adds:
             code.lines.append((None, None, (), ""))               # the block ends
         else:
@@ -1531,7 +1539,7 @@ def _write(code, returns):
         if target is None:
             body.append("    " * depth + text)
             depth += opens
-        elif target.name[0] == "t" and reads.get(target) == 1 and target not in outs and len(text) < 70:
+        elif target.name[0] == "t" and reads[target] == 1 and target not in outs and len(text) < 70:
             inline[target] = (text, template[0].isalpha() and template.endswith(")"))
         else:
             body.append("    " * depth + f"{target.name} = {text}")
@@ -1557,11 +1565,13 @@ def _flat(operands):
 class _Trace:
     """One compiled trace: its source, the function it defines, and what it was traced for."""
     def __init__(self, code, returns, inputs, title, static, shape):
+        body = "".join(f"    {t}\n" for t in _write(code, returns))
         self.source = (f"# generated by tinygrad_scalar.jit from {_comment(title)}\n"
-                       f"def run({', '.join(inputs)}):\n" + "".join(f"    {t}\n" for t in _write(code, returns))
-                       + "    return " + ", ".join(_literal(r, code) for r in returns) + ",\n")
+                       f"def run({', '.join(inputs)}):\n{body}"
+                       f"    return {''.join(_literal(r, code) + ', ' for r in returns)}\n")
         exec(compile(self.source, "<jit>", "exec"), code.namespace)
-        self.run, self.static, self.outside, self.shape = code.namespace["run"], static, code.outside, shape
+        self.run, self.outside = code.namespace["run"], code.outside
+        self.static, self.shape = static, shape
 
     def fits(self, static):
         """Whether this trace serves a call with these untraced arguments and outside numbers."""
@@ -1590,7 +1600,7 @@ class _Jitted:
 
     def __call__(self, *args, **kwargs):
         if kwargs:
-            raise TypeError(f"jit: pass the arguments of {self.__name__} by position, got {sorted(kwargs)!r}")
+            raise TypeError(f"jit: pass arguments by position, got keywords {sorted(kwargs)!r}")
         if self.params is None and any(isinstance(a, Value) for a in args):
             return self._eager(*args)                # called on Values (inside grad, say): f itself
         xs, static, traced = self._split(args)
@@ -1610,12 +1620,13 @@ class _Jitted:
         try:
             return self._shaped(trace, trace.run(*xs))
         except _Retrace:                             # f read something else than its arguments
-            raise RuntimeError(f"jit: {self.__name__} took another branch on the same numbers") from None
+            raise RuntimeError(f"jit: {self.__name__} went another way on the same input") from None
 
     def _eager(self, *args):
         if self.mode == "f":
             return self.f(*args)
-        return (value_and_grad if self.mode == "value_and_grad" else grad)(self.f, self.argnums)(*args)
+        transform = value_and_grad if self.mode == "value_and_grad" else grad
+        return transform(self.f, self.argnums)(*args)
 
     def _split(self, args):
         """Return the traced arguments' numbers, the others, and the traced positions (see jit)."""
@@ -1628,7 +1639,8 @@ class _Jitted:
         else:
             traced = list(dict.fromkeys(_argnums(self.argnums, len(args), "grad")))   # once each
         xs = [_value(args[i], "jit").data for i in traced]
-        return xs, [len(args)] + [(i, type(a), a) for i, a in enumerate(args) if i not in traced], traced
+        static = [len(args)] + [(i, type(a), a) for i, a in enumerate(args) if i not in traced]
+        return xs, static, traced
 
     def _trace(self, args, xs, static, traced):
         """Run f on Values holding symbols, write the code for what it did, compile it."""
@@ -1716,7 +1728,7 @@ def jit_loss(loss_fn, params):
         raise TypeError(f"jit_loss: expected a list of Values to learn, got {params!r}") from None
     for i, p in enumerate(params):
         if not isinstance(p, Value) or p._prev or not p.requires_grad:
-            raise TypeError(f"jit_loss: parameter {i} is {p!r}; expected a leaf Value that requires grad")
+            raise TypeError(f"jit_loss: parameter {i}, {p!r}, is no leaf Value that learns")
     if len(set(params)) != len(params):
         raise ValueError("jit_loss: a parameter appears twice in params")
     if not callable(loss_fn):
@@ -1834,6 +1846,6 @@ __all__ = [
 if __name__ == "__main__" and _run_as_program(globals()):
     try:
         main(sys.argv[1:])
-    except BrokenPipeError:                          # python3 tinygrad_scalar.py | head: end quietly
+    except BrokenPipeError:                          # python3 tinygrad_scalar.py | head: quietly
         sys.stderr.close()
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
