@@ -1528,13 +1528,20 @@ def _write(code, returns):
             for x in _flat(line[2]):
                 needed.add(x)
                 reads[x] = reads.get(x, 0) + 1
-    inline, body, depth = {}, [], 0                  # inline: temporary -> (expression, a call?)
+    inline, body, depth, tuples = {}, [], 0, {}      # inline: temporary -> (expression, a call?)
     for target, template, operands, comment in reversed(kept):
         if template is None:                         # a block ends
             depth -= 1
             continue
         bare, opens = template.endswith(("Retrace", "+= {}")), template.endswith(":")
-        text = template.format(*[_source(x, inline, code, bare) for x in operands])
+        texts = [_source(x, inline, code, bare) for x in operands]
+        for k, x in enumerate(operands):             # a tuple (a neuron's weights) is built once
+            if isinstance(x, (list, tuple)) and len(x) > 3 and depth == 0:
+                if texts[k] not in tuples:
+                    tuples[texts[k]] = f"w{len(tuples)}"
+                    body.append(f"{tuples[texts[k]]} = {texts[k]}")
+                texts[k] = tuples[texts[k]]
+        text = template.format(*texts)
         text += f"  # {comment}" if comment else ""
         if target is None:
             body.append("    " * depth + text)
