@@ -1221,7 +1221,7 @@ def test_no_global_setting_changed(name, call, gc_enabled):
         (gc.enable if was_enabled else gc.disable)()
 
 
-######## The audit's edge cases and the habits of real micrograd and minitorch code
+######## More of the engine's edges: None grads, attributes, switched exponents, numpy data
 
 def test_requires_grad_is_a_property_settable_on_leaves_only():
     """SPEC Part I: requires_grad is settable on leaves; False on an op's result raises RuntimeError; True is fine."""
@@ -2722,7 +2722,7 @@ def test_pickle_keeps_numbers_grads_labels_and_flags(protocol):
     assert y2.data == y.data and y2.grad == y.grad
 
 
-######## The audit's edge cases and the habits of real micrograd and minitorch code
+######## More of the tools' edges: infinite 2nd derivatives, nested tools, saved_values
 
 SECOND_AT_INFINITE_SLOPE = [
     # (name, f, x, d²f/dx² at x: the one-sided limit, as torch gives it)
@@ -2933,7 +2933,7 @@ def test_newline_in_a_label_keeps_graph_texts_layout():
     assert len(odd.splitlines()) == len(plain.splitlines()), odd
 
 
-################ Part II — no_grad, copying and pickling
+######## no_grad, copying and pickling: per thread, as decorators, leaves only
 
 def test_no_grad_as_context_manager_and_decorators():
     """SPEC Part II: no_grad / enable_grad as a context manager and as @no_grad and @no_grad()."""
@@ -3669,7 +3669,7 @@ def test_width_one_hidden_layer_trains(activation):
     assert loss().data < first
 
 
-######## Habits from micrograd and PyTorch: named_parameters, nonlin=, its init, random.seed(), its demo
+######## Habits from micrograd and PyTorch: named_parameters, nonlin=, random.seed(), its demo
 
 def _at(state, name):
     """Follow a named_parameters name such as "layers.0.weight[3][1]" into a state_dict."""
@@ -3844,7 +3844,7 @@ def test_micrograds_demo_runs_unchanged_and_reaches_full_accuracy(capsys, global
     assert float(steps[-1].split()[3].rstrip(",")) < float(steps[0].split()[3].rstrip(","))
 
 
-######## The audit's edge cases and the habits of real micrograd and minitorch code
+######## Training's edges: micrograd's init, None grads, Adam's failed step, a closed pipe
 
 def micrograd_model(nin, nouts):
     """micrograd 0.1.0's draws: per neuron [uniform(-1, 1) for each input] then b = 0; layers in order."""
@@ -4610,7 +4610,7 @@ def test_bad_command_line_exits_with_a_usage_message(args):
     assert result.returncode == 2 and b"--steps" in result.stderr
 
 
-######## The audit's edge cases and the habits of real micrograd and minitorch code
+######## jit's soundness: refused reads, caught errors, arguments, constants, threads
 
 @pytest.mark.parametrize("name, f, word", [
     ("int",         lambda x: x * int(x),                "int"),
