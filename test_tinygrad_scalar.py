@@ -1344,7 +1344,7 @@ def test_backward_closure_called_without_a_gradient_says_to_pass_one(name, build
     assert "o._backward(o.grad)" in readme and "missing 1 required positional argument: 'g'" in readme
 
 
-@pytest.mark.parametrize("x", [-2.0, -0.5, 0.0, 1.5])
+@pytest.mark.parametrize("x", [-2.0, -0.5, 0.0, 0.5, 1.5])
 @pytest.mark.parametrize("slope", [0.01, 0.2, 1.5])
 def test_leaky_relu_slope_given_as_a_value_learns(x, slope):
     """Issue 16 item 1: with a Value slope alpha, d leaky_relu(x)/d alpha = x for x <= 0 (else 0), and
