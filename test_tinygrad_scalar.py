@@ -2314,6 +2314,15 @@ HESSIANS = [
 ]
 
 
+@pytest.mark.parametrize("f, point, expected", [
+    (lambda x, y: x + 2 * y,          (1.0, 2.0), [[0.0, 0.0], [0.0, 0.0]]),   # gradients constant
+    (lambda x, y: x * y + 3 * y,      (1.0, 2.0), [[0.0, 1.0], [1.0, 0.0]]),
+    (lambda x: Value(5.0, requires_grad=False), (1.0,), [[0.0]]),               # no graph at all
+])
+def test_hessian_of_functions_with_constant_gradients(f, point, expected):
+    assert hessian(f)(*point) == expected
+
+
 @functools.lru_cache(maxsize=None)
 def sympy_hessian(name):
     xs = sympy.symbols("x y z", real=True)
@@ -2931,6 +2940,7 @@ def test_newline_in_a_label_keeps_graph_texts_layout():
         return x * Value(3.0, label="y") + x
     plain, odd = graph_text(build("xz")), graph_text(build("x\nz"))
     assert len(odd.splitlines()) == len(plain.splitlines()), odd
+    assert "x\\nz" in odd                         # the label, its newline written as \n
 
 
 ######## no_grad, copying and pickling: per thread, as decorators, leaves only
