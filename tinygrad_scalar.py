@@ -1345,7 +1345,7 @@ def make_linear(n=50, weight=5.0, bias=10.0, noise=3.0, x_range=(-10.0, 10.0), s
     return xs, [bias + weight * x + rng.gauss(0, noise) for x in xs]
 
 
-################ Appendix — jit: trace once, then run straight-line Python
+################ Appendix — jit: trace once, then run plain Python
 # jit(f) runs f once on Values whose numbers are symbols: an operation on a symbol computes
 # its number and writes a line of Python that computes it again. The ops, their closures and
 # Part I's helpers run unchanged (a helper hands a symbol its call()). Reading a symbol as a
