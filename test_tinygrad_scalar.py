@@ -2933,6 +2933,17 @@ def test_strict_entry_points_reject_non_reals(name, call, op, bad):
         call(bad)
 
 
+def test_graph_text_indents_a_level_per_parent_and_writes_the_depth_past_20():
+    v = Value(1.0, label="x")
+    for k in range(23):
+        v = v.tanh()                            # one parent per node: line k is depth k
+    lines = graph_text(v).splitlines()          # the root, then each parent one level deeper
+    for depth, line in enumerate(lines):
+        tag = f"[depth {depth}] " if depth > 20 else ""
+        assert line.startswith("  " * min(depth, 20) + tag) and line[2 * min(depth, 20):][:1] != " "
+        assert ("[depth" in line) == (depth > 20), line
+
+
 def test_newline_in_a_label_keeps_graph_texts_layout():
     """Issue 16 item 9: a label with a newline does not add lines to graph_text (one line per Value)."""
     def build(label):
