@@ -3618,6 +3618,25 @@ def test_load_state_dict_ignores_key_order_and_accepts_any_real_number():
 
 ######## Data: make_moons and make_linear
 
+def test_make_moons_without_noise_lies_on_scikit_learns_half_circles():
+    X, y = make_moons(9, noise=0.0)
+    outer, inner = 9 // 2, 9 - 9 // 2
+    expected = [[math.cos(math.pi * k / (outer - 1)), math.sin(math.pi * k / (outer - 1))]
+                for k in range(outer)]
+    expected += [[1 - math.cos(math.pi * k / (inner - 1)), 0.5 - math.sin(math.pi * k / (inner - 1))]
+                 for k in range(inner)]
+    assert all(close(a, b, 1e-15, 1e-15) for row, want in zip(X, expected) for a, b in zip(row, want))
+    assert y == [0] * outer + [1] * inner
+
+
+def test_make_linear_spreads_x_over_its_range():
+    xs, ys = make_linear(200, noise=0.0, seed=3)
+    assert all(-10.0 <= x <= 10.0 for x in xs) and min(xs) < -5.0 and max(xs) > 5.0
+    assert all(close(y, 10.0 + 5.0 * x, 1e-12, 1e-12) for x, y in zip(xs, ys))
+    lo = make_linear(50, x_range=(2.0, 3.0), seed=1)[0]
+    assert all(2.0 <= x <= 3.0 for x in lo)
+
+
 @pytest.mark.parametrize("n", [1, 2, 7, 100])
 def test_make_moons(n):
     X, y = make_moons(n, 0.1, seed=5)
