@@ -4028,10 +4028,10 @@ def same(a, b):
 
 
 def jit_idle():
-    """Whether this thread records graph and has no jit trace open (no_grad refuses to open inside one)."""
+    """Whether this thread records graph, and _node's hook is off: no no_grad block nor trace is open."""
     with no_grad():
         pass
-    return (Value(1.0) * 2).requires_grad
+    return (Value(1.0) * 2).requires_grad and ts._hook is None
 
 
 JIT_UNARY = [
@@ -4298,6 +4298,7 @@ def test_jit_errors_at_run_time_are_the_engines():
 
 @pytest.mark.parametrize("name, f, error, words", [
     ("returns a list",      lambda x: [3.0],                        TypeError,    ["jit", "must return a Value", "3.0"]),
+    ("returns a pair",      lambda x: (x, [x * 2]),                 TypeError,    ["jit", "must return a Value"]),
     ("returns None",        lambda x: None,                         TypeError,    ["jit", "must return a Value", "None"]),
     ("returns a string",    lambda x: "x",                          TypeError,    ["jit", "'x'"]),
     ("float()",             lambda x: x * float(x),                 TypeError,    ["jit", "float(v)", "guard"]),
@@ -4339,6 +4340,10 @@ def test_jit_retraces_when_an_outside_value_changes():
     assert same(jf(3.0), 6.0)
     w.data = 5.0                                   # its number was baked in, with a guard on it
     assert same(jf(3.0), 15.0) and len(jf.traces) == 2
+    w.data = math.nan                              # nan equals nothing, not even the nan it was
+    assert math.isnan(jf(3.0)) and math.isnan(jf(3.0)) and len(jf.traces) == 3
+    w.data = 2.0
+    assert same(jf(3.0), 6.0) and len(jf.traces) == 3 and jit_idle()
 
 
 @pytest.mark.parametrize("arg, expected", [("a", "'aa'"), ([1.0], "[1.0, 1.0]"), (1j, "2j")])
