@@ -4437,6 +4437,9 @@ def test_jit_loss_checks_its_arguments():
     with pytest.raises(TypeError, match=names("jit_loss", "no arguments")):
         jit_loss(lambda: p * 2, [p])(1.0)
     assert same(jit_loss(lambda: p * Value(2.0), [p])(), 2.0) and p.grad == 2.0   # made inside: a constant
+    for bad in (lambda: (3.0, [p * 2]), lambda: (p * 2, []), lambda: (p * 2, [3.0])):
+        with pytest.raises(TypeError, match=names("jit", "must return a Value")):
+            jit_loss(bad, [p])()                   # (loss, [Values...]): a Value and a list of them
     assert same(jit_loss(lambda: p * 3, p)(), 3.0) and p.grad == 3.0
 
 
