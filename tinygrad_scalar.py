@@ -516,6 +516,8 @@ class no_grad:
         return False
 
     def __call__(self, fn):
+        if not callable(fn):
+            raise TypeError(f"{type(self).__name__}: expected a function to decorate, got {fn!r}")
         mode = type(self)
         if inspect.isgeneratorfunction(fn):
             @functools.wraps(fn)
@@ -567,7 +569,7 @@ del _backward
 
 def _values(xs, op):
     """Return xs as a tuple of Values for op (numbers become constants)."""
-    if isinstance(xs, (str, bytes)):
+    if isinstance(xs, (str, bytes)) or not hasattr(xs, "__iter__"):
         raise TypeError(f"{op}: expected numbers or Values, got {xs!r}")
     return tuple([x if x.__class__ is Value else _value(x, op) for x in xs])
 
@@ -588,10 +590,10 @@ def vsum(values):
 
 def dot(w, x, bias=0.0):
     """Return Σ wi·xi + bias as a single node: a neuron's w·x + b."""
-    w, x = list(w), list(x)
+    w, x = _values(w, "dot"), _values(x, "dot")
     if len(w) != len(x):
         raise ValueError(f"dot: the two sequences differ in length ({len(w)} and {len(x)})")
-    return _dot_node(_values(w + x + [bias], "dot"), len(w))
+    return _dot_node(w + x + (_value(bias, "dot"),), len(w))
 
 def _dot_node(parents, n):
     """dot() on parents = (w1..wn, x1..xn, b), all Values already."""
