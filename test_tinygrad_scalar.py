@@ -2898,11 +2898,43 @@ def test_bad_settings_raise_value_error_naming_them(name, call, words):
         call()
 
 
+class _RightInXWrongInY(ScalarFunction):
+    """1e6·x + y, whose backward gets x's slope right and y's wrong (2 for 1)."""
+    @staticmethod
+    def forward(ctx, x, y):
+        return 1e6 * x + y
+
+    @staticmethod
+    def backward(ctx, g):
+        return 1e6 * g, 2.0 * g
+
+
+def test_draw_dot_draws_up_to_max_nodes_values():
+    pytest.importorskip("graphviz")
+    x = Value(2.0)
+    y = (x * 3.0).tanh()                           # x, 3.0, x*3 and the tanh: 4 Values
+    assert "v3" in ts.draw_dot(y, max_nodes=4).source
+    with pytest.raises(ValueError, match=names("draw_dot", "4 Values", "max_nodes=3")):
+        ts.draw_dot(y, max_nodes=3)
+
+
+def test_gradcheck_marks_only_the_partials_that_differ():
+    with pytest.raises(ts.GradcheckError) as caught:
+        gradcheck(lambda x, y: _RightInXWrongInY.apply(x, y), 1.1, 1.0)   # x0: off by ~1e-4 < rtol·1e6
+    rows = [line for line in str(caught.value).splitlines() if line.split()[:1] in (["x0"], ["x1"])]
+    assert len(rows) == 2 and "mismatch" not in rows[0] and "mismatch" in rows[1], rows
+
+
 @pytest.mark.parametrize("name, call, words", [
     ("vsum of bytes", lambda: vsum(b"12"), ("sum", "12")),
     ("grad argnums=True", lambda: grad(lambda x, y: x * y, argnums=True)(2.0, 3.0), ("grad", "True")),
     ("value_and_grad argnums=False",
      lambda: value_and_grad(lambda x, y: x * y, argnums=False)(2.0, 3.0), ("grad", "False")),
+    ("vsum of None", lambda: vsum(None), ("vsum", "None")),
+    ("dot of a number", lambda: dot(3, [1.0]), ("dot", "3")),
+    ("dot's bias", lambda: dot([1.0], [2.0], "b"), ("dot", "'b'")),
+    ("logsumexp of a number", lambda: logsumexp(5), ("logsumexp", "5")),
+    ("no_grad decorating 3", lambda: no_grad()(3), ("no_grad", "function", "3")),
 ])
 def test_bad_arguments_raise_type_error_naming_the_function(name, call, words):
     """Issue 16 item 9: vsum(b"12") (today 99.0), argnums=True (today argument 1), Layer(2, True) (today one neuron)."""
@@ -3629,6 +3661,13 @@ def test_make_moons_without_noise_lies_on_scikit_learns_half_circles():
     assert y == [0] * outer + [1] * inner
 
 
+def test_make_linear_draws_as_its_formula_says():
+    rng = random.Random(7)
+    xs = [rng.uniform(-10.0, 10.0) for _ in range(5)]
+    ys = [10.0 + 5.0 * x + rng.gauss(0, 3.0) for x in xs]
+    assert make_linear(5, seed=7) == (xs, ys)
+
+
 def test_make_linear_spreads_x_over_its_range():
     xs, ys = make_linear(200, noise=0.0, seed=3)
     assert all(-10.0 <= x <= 10.0 for x in xs) and min(xs) < -5.0 and max(xs) > 5.0
@@ -4332,6 +4371,27 @@ def test_jit_follows_eager_where_0_2_refused(name, f):
     for x in (1.5, 0.25, 1.5):
         assert same(jvg(x), value_and_grad(f)(x)), name
     assert jit_idle()
+
+
+def _same_named(k):
+    """A ScalarFunction x·k whose class is named Scale, as the others made here."""
+    return type("Scale", (ScalarFunction,), {
+        "forward": staticmethod(lambda ctx, x: x * k), "backward": staticmethod(lambda ctx, g: g * k)})
+
+
+def test_jit_names_apart_many_objects_of_one_name():
+    scales = [_same_named(k) for k in (2.0, 3.0, 5.0, 7.0)]
+    f = lambda x: vsum(s.apply(x) for s in scales)      # noqa: E731
+    assert same(jit(value_and_grad(f))(1.5), value_and_grad(f)(1.5))
+
+
+def test_jit_raises_where_backward_would_once_a_zero_gradient_turns_nonzero():
+    f = lambda x, y, c: (x ** y) * c                   # noqa: E731  (d/dy needs ln x, x < 0)
+    jvg = jit(value_and_grad(f, (0, 1, 2)))
+    assert same(jvg(-2.0, 2.0, 0.0), value_and_grad(f, (0, 1, 2))(-2.0, 2.0, 0.0))   # g = 0: skipped
+    for call in (jvg, value_and_grad(f, (0, 1, 2))):
+        with pytest.raises(ValueError, match=names("**", "x >= 0", "-2.0")):
+            call(-2.0, 2.0, 1.0)
 
 
 def test_jit_retraces_when_an_outside_value_changes():
