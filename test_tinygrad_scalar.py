@@ -702,20 +702,6 @@ def test_binary_nan_and_inf_as_python_floats(name, reference, function, expr, do
     assert close(function(Value(point[0]), Value(point[1])).data, expected), f"{name}{point} should be {expected}"
 
 
-@pytest.mark.parametrize("name, reference, function, expr, domain", ENGINE_UNARY, ids=[r[0] for r in ENGINE_UNARY])
-@MANY
-@given(x=EDGES)
-def test_unary_values_over_the_whole_float_range(name, reference, function, expr, domain, x):
-    check_value_at(name, reference, function, x)
-
-
-@requires_torch
-@pytest.mark.parametrize("name, function", [(r[0], r[2]) for r in ENGINE_UNARY], ids=[r[0] for r in ENGINE_UNARY])
-@pytest.mark.parametrize("x", EDGE_FLOATS + SPECIAL)
-def test_unary_gradients_at_edge_points_match_torch(name, function, x):
-    check_edge_gradient_against_torch(name, function, x)
-
-
 @requires_torch
 @pytest.mark.parametrize("name, reference, function, expr, domains, sides", [c for c in BINARY_CASES if "VV" in c.id])
 @pytest.mark.parametrize("a", [0.0, -0.0, 5e-324, 1e300, -1e300, 2.0, -2.0, NAN, INF, -INF])
@@ -1543,17 +1529,17 @@ def test_math_function_nan_and_inf_as_python_floats(name, reference, function, e
     check_value_at(name, reference, function, x, exact=True)
 
 
-@pytest.mark.parametrize("name, reference, function, expr, domain", MATH_UNARY, ids=[r[0] for r in MATH_UNARY])
+@pytest.mark.parametrize("name, reference, function, expr, domain", UNARY, ids=[r[0] for r in UNARY])
 @MANY
 @given(x=EDGES)
-def test_math_function_values_over_the_whole_float_range(name, reference, function, expr, domain, x):
+def test_unary_values_over_the_whole_float_range(name, reference, function, expr, domain, x):
     check_value_at(name, reference, function, x)
 
 
 @requires_torch
-@pytest.mark.parametrize("name, function", [(r[0], r[2]) for r in MATH_UNARY], ids=[r[0] for r in MATH_UNARY])
+@pytest.mark.parametrize("name, function", [(r[0], r[2]) for r in UNARY], ids=[r[0] for r in UNARY])
 @pytest.mark.parametrize("x", EDGE_FLOATS + SPECIAL)
-def test_math_function_gradients_at_edge_points_match_torch(name, function, x):
+def test_unary_gradients_at_edge_points_match_torch(name, function, x):
     check_edge_gradient_against_torch(name, function, x)
 
 
