@@ -4056,7 +4056,7 @@ def jit_idle():
     """Whether this thread records graph, and _node's hook is off: no no_grad block nor trace is open."""
     with no_grad():
         pass
-    return (Value(1.0) * 2).requires_grad and ts._hook is None
+    return (Value(1.0) * 2).requires_grad and not ts._hooks
 
 
 JIT_UNARY = [
@@ -4392,7 +4392,7 @@ def test_jit_retraces_when_an_outside_value_changes():
     assert same(jf(3.0), 6.0) and len(jf.traces) == 3 and jit_idle()
 
 
-@pytest.mark.parametrize("arg, expected", [("a", "'aa'"), ([1.0], "[1.0, 1.0]"), (1j, "2j")])
+@pytest.mark.parametrize("arg, expected", [("a", "'aa'"), ([1], "[1, 1]"), (1j, "2j")])
 def test_jit_passes_other_arguments_as_they_are(arg, expected):
     with pytest.raises(TypeError, match=names("jit", "must return a Value", expected)):
         jit(lambda x: x * 2)(arg)                  # f gets the argument itself, as eager f would
@@ -4480,8 +4480,8 @@ def test_jit_loss_checks_its_arguments():
         jit_loss(lambda: p * 2, [p * 2])
     with pytest.raises(ValueError, match=names("jit_loss", "twice")):
         jit_loss(lambda: p * 2, [p, p])
-    with pytest.raises(TypeError, match=names("jit_loss", "no arguments")):
-        jit_loss(lambda: p * 2, [p])(1.0)
+    with pytest.raises(TypeError, match="positional argument"):
+        jit_loss(lambda: p * 2, [p])(1.0)          # step(*data) calls loss_fn(*data), as Python does
     assert same(jit_loss(lambda: p * Value(2.0), [p])(), 2.0) and p.grad == 2.0   # made inside: a constant
     for bad in (lambda: (3.0, [p * 2]), lambda: (p * 2, []), lambda: (p * 2, [3.0])):
         with pytest.raises(TypeError, match=names("jit", "must return a Value")):

@@ -46,6 +46,8 @@ class Value:
         self.requires_grad = requires_grad
         if label:
             self.label = label
+        for hook in _hooks:
+            hook(self, ())
 
     @property
     def requires_grad(self):
@@ -203,7 +205,7 @@ def _order(root):
 
 # ---------------- making nodes: one constructor, one coercion
 
-_hook = None        # later parts' one hook: while no_grad or jit is on, _node hands it each node
+_hooks = []         # functions later parts add; _node shows each node it makes to every one
 
 
 def _node(data, parents, backward):
@@ -215,11 +217,13 @@ def _node(data, parents, backward):
         if p._backward is not _constant:
             out._prev = parents
             out._backward = backward
-            if _hook is not None:
-                _hook(out)
-            return out
-    out._prev = ()                                  # nothing upstream learns: a constant
-    out._backward = _constant
+            break
+    else:
+        out._prev = ()                              # nothing upstream learns: a constant
+        out._backward = _constant
+    if _hooks:
+        for hook in _hooks:
+            hook(out, parents)
     return out
 
 
@@ -241,6 +245,8 @@ def _value(x, op, strict=True):
             return _node(float(x), (), None)        # a constant
         except OverflowError:
             raise OverflowError(f"{op}: {x!r} is too large for a float") from None
+    if hasattr(x, "call"):                          # a jit symbol: a constant of the trace
+        return _node(x, (), None)
     if strict or x is None or isinstance(x, (str, bytes, complex, list, tuple, dict)):
         raise TypeError(f"{op}: expected a real number or a Value, got {x!r} ({type(x).__name__})")
     return NotImplemented
@@ -267,6 +273,8 @@ def _mask(off, x):
     """0 where off is true, else x: a zero slope passes nothing, not even an infinite g."""
     if off.__class__ is bool or not hasattr(off, "call"):
         return 0.0 if off else x
+    if isinstance(x, Value):                        # jit's off on a Value (a 2nd derivative)
+        return _node(off.call(_mask, off, x.data), (x,), lambda g, *_: (_mask(off, g),))
     return off.call(_mask, off, x)
 
 
@@ -439,7 +447,8 @@ class _Habits:
 
     def detach(self):
         """Return a constant with the same number and label, cut off from the graph."""
-        v = _node(self.data, (), None)
+        with no_grad():                            # (made from self, as jit must know)
+            v = _node(self.data, (self,), None)
         v.label = self.label
         return v
 
@@ -476,21 +485,21 @@ _local = threading.local()      # per thread: .enabled (recording?), .saved, .tr
 _users = [0]                    # no_grad blocks open and jit traces running, over all threads
 _users_lock = threading.Lock()
 
-def _watch(out):
+def _watch(out, parents):
     """The hook _node calls while some thread is in no_grad or jit: apply this thread's mode."""
-    if not getattr(_local, "enabled", True):
+    if out._prev and not getattr(_local, "enabled", True):
         out._prev = ()
         out._backward = _constant
     tracer = getattr(_local, "tracer", None)
     if tracer is not None:
-        tracer(out)
+        tracer(out, parents)
 
 def _use_hook(n):
     """Count a user of the hook in (n = 1) or out (n = -1); _node calls _watch while any are in."""
-    global _hook
+    global _hooks
     with _users_lock:
         _users[0] += n
-        _hook = _watch if _users[0] else None
+        _hooks = [_watch] if _users[0] else []
 
 class no_grad:
     """Record no graph inside `with no_grad():` on this thread; also @no_grad and @no_grad().
@@ -1093,7 +1102,8 @@ class Module:
             p.grad = 0.0
 
     def __call__(self, x):
-        return self.forward(x)
+        tracer = getattr(_local, "tracer", None)     # jit (Appendix) traces a model's call once
+        return self.forward(x) if tracer is None else tracer.call_model(self, x)
 
     def forward(self, x):
         """Return the output for the nin inputs x: a Value, or a list of them if there are more."""
@@ -1130,7 +1140,6 @@ class Module:
 
 class Neuron(Module):
     """act(w·x + b): w uniform(-1, 1), b = 0 (micrograd), or both uniform(±1/√nin) (PyTorch)."""
-    __call__ = Module.forward                        # a call: check the inputs, then _fire
     def __init__(self, nin, activation="relu", seed=None, *, nonlin=None, init="micrograd"):
         self.nin = _count(nin, "nin", "Neuron")
         self.activation = _activation(activation, nonlin, "Neuron")
@@ -1155,7 +1164,6 @@ class Neuron(Module):
 
 class Layer(Module):
     """nout neurons side by side, all reading the same nin inputs."""
-    __call__ = Module.forward                        # a call: check the inputs, then _fire
     def __init__(self, nin, nout, activation="relu", seed=None, *, nonlin=None, init="micrograd"):
         _count(nout, "nout", "Layer")
         activation, rng = _activation(activation, nonlin, "Layer"), _rng(seed)
@@ -1175,7 +1183,6 @@ class Layer(Module):
 
 class MLP(Module):
     """Layers in a row: MLP(2, [16, 16, 1]) maps 2 inputs through two hidden layers to 1 output."""
-    __call__ = Module.forward                        # a call: check the inputs, then _fire
     def __init__(self, nin, nouts, activation="relu", seed=None, *, nonlin=None, init="micrograd"):
         if not isinstance(nouts, (list, tuple)) or not nouts:
             raise TypeError(f"MLP: nouts must be a list of layer widths such as [16, 16, 1], "
@@ -1352,7 +1359,11 @@ def make_linear(n=50, weight=5.0, bias=10.0, noise=3.0, x_range=(-10.0, 10.0), s
 # its number and writes a line of Python that computes it again. The ops, their closures and
 # Part I's helpers run unchanged (a helper hands a symbol its call()). Reading a symbol as a
 # plain number becomes a guard, a line that sends another branch back to f, or raises. The
-# backward pass is backward()'s own loop, written out.
+# backward pass is backward()'s own loop, written out. A model's call is traced once, into a
+# function of its own (forward, yield the output, backward), that every later call reuses.
+# Where the code's numbers come from, as in JAX: the floats in f's arguments are its inputs;
+# a Value from outside f is read with a guard on it (another number traces f again); any
+# other number f reads from Python (a float in a list it closes over) is frozen at the trace.
 
 import contextlib
 import sys
@@ -1361,12 +1372,24 @@ from keyword import iskeyword
 class _Retrace(Exception):
     """Raised by generated code when a guard fails: the call takes another branch than the trace."""
 
+class _Inline(Exception):
+    """A model's call that cannot be a function of its own: f is traced again, writing it inline."""
+
+class _ReadError(TypeError):
+    """A traced number read as a plain one, which would bake the trace's number into the code."""
+
 class _Code:
-    """The code being written: its lines in the order they ran, their namespace, outside Values."""
-    def __init__(self):
-        self.lines = []     # (the symbol it defines or None, template, operands, comment)
+    """The code being written: its functions' lines, their namespace, the Values from outside."""
+    def __init__(self, wanted, inline):
+        self.lines = []     # this function's: (symbol it defines or None, template, operands, note)
+        self.defs = []      # the source of the functions that model calls were traced into
         self.namespace = dict(Retrace=_Retrace, inf=math.inf, nan=math.nan, mul=operator.mul)
-        self.outside = {}   # leaves from outside f that learn: their numbers, baked in with a guard
+        self.outside = {}   # Values from outside f that the code uses: their numbers, guarded
+        self.made = set()   # the Values made while tracing (inside f)
+        self.models = {}    # (id(model), number of inputs) -> its function and how to call it
+        self.read = set()   # run()'s numbers that the function being written reads
+        self.prologue, self.tuples = [], {}     # run()'s first lines: gradients, shared tuples
+        self.wanted, self.inline, self.frame, self.bail = wanted, inline, 0, False
         self.count, self.nodes, self.open, self.failed = 0, 0, True, None   # (an op's error)
 
     def bind(self, obj):
@@ -1378,28 +1401,99 @@ class _Code:
             name, k = f"{base}_{k}", k + 1
         return name
 
-    def note(self, out):
-        """_node's hook while tracing: name the node vN, comment its line, note outside leaves."""
-        if isinstance(out.data, _Symbol) and out.data.code is self and out.data.name[0] == "t":
+    def __call__(self, out, parents):
+        """_node's hook while tracing: name the node vN, comment its line, guard outside Values."""
+        self.made.add(out)
+        for p in parents:
+            if p.data.__class__ is not _Symbol and p not in self.made:
+                self.outside.setdefault(p, p.data)       # from outside f: read with a guard
+        x = out.data
+        if parents and x.__class__ is _Symbol and x.code is self and x.name[0] == "t":
             self.nodes += 1
-            out.data.name = f"v{self.nodes}"
-            if self.lines[-1][0] is out.data:        # its line: the op's name and the label
+            x.name = f"v{self.nodes}"
+            if out._prev and self.lines and self.lines[-1][0] is x:   # its line: op and label
                 note = _op_name(out) + (f" {_comment(out.label)!r}" if out.label else "")
                 self.lines[-1] = self.lines[-1][:3] + (note,)
-        for p in out._prev:
-            if not p._prev and p.requires_grad and not isinstance(p.data, _Symbol):
-                self.outside.setdefault(p, p.data)
+
+    def give_up(self):
+        """Stop writing a model's call as a function: f is traced again with it inline."""
+        self.bail = True
+        return _Inline()
+
+    def call_model(self, model, x):
+        """Module.__call__ while tracing: one line calling the function that the model's first
+        call was traced into; inline where it cannot be (an input that learns, say)."""
+        xs = [x] if isinstance(x, (Value, numbers.Real)) else x
+        if self.inline or self.frame or not isinstance(xs, (list, tuple)) or not all(
+                _real(v) or isinstance(v, Value) and not v.requires_grad for v in xs):
+            return model.forward(x)
+        for v in xs:
+            if isinstance(v, Value):
+                self(v, (v,))                            # an input from outside f is guarded
+        nums = [_value(v, "jit").data for v in xs]
+        key = (id(model), len(nums))
+        if key not in self.models:
+            self.models[key] = self.define(model, nums)
+        name, value_of, reads, leaves = self.models[key]
+        try:
+            out = _Symbol(self, value_of(*[_traced_value(n, self) for n in nums], *reads))
+        except Exception:                                # f raises it, with the call inline
+            raise self.give_up() from None
+        call = f"{name}({', '.join(['{}'] * len(nums))})"
+        if not leaves:
+            self.lines.append((None, "{} = " + call, (out, *nums), _comment(model)))
+            return _node(out, (), None)
+        gen = f"c{self.count}"                           # a generator: its backward comes later
+        self.lines.append((None, f"{gen} = {call}", tuple(nums), _comment(model)))
+        self.lines.append((None, f"{{}} = next({gen})", (out,), ""))
+        def _backward(g, *_, lines=self.lines, gen=gen):
+            lines.append((None, gen + ".send({})", (g,), ""))
+            return ()
+        return _node(out, tuple(leaves), _backward)
+
+    def define(self, model, nums):
+        """Trace model's forward into a function: the forward, then, if it learns, yield the
+        output, take its gradient g and add its backward pass into the leaves' gradients."""
+        values = [_traced_value(n, self) for n in nums]
+        outer, outer_read = self.lines, self.read
+        self.lines, self.frame, self.read = [], len(self.defs) + 1, set()
+        try:
+            args = [_Symbol(self, v, f"a{i}") for i, v in enumerate(values)]
+            out = model.forward([_node(a, (), None) for a in args])
+            if self.bail or getattr(getattr(out, "data", None), "frame", 0) != self.frame:
+                raise self.give_up()                     # a branch, several outputs, no Value
+            forward, leaves = self.lines, []
+            if out._prev and self.wanted:
+                self.lines = forward + [(None, "g = yield {}", (out.data,), "")]
+                leaves = _write_backward(self, out, _Symbol(self, 1.0, "g"))
+                self.lines.append((None, "yield", (), ""))
+            if not leaves:
+                self.lines = forward + [(None, "return {}", (out.data,), "")]
+            name, read, args = f"m{self.frame}", list(self.read), [a.name for a in args]
+            nonlocal_ = sorted("d" + p.data.name for p in leaves)
+            self.defs.append([f"def {name}({', '.join(args)}):  # {_comment(model)}"] +
+                             [f"    nonlocal {', '.join(nonlocal_)}"] * bool(nonlocal_) +
+                             ["    " + line for line in _write(self, self.lines, set())])
+            body = _write(self, forward + [(None, "return {}", (out.data,), "")], set(), False)
+            scope = dict(self.namespace)
+            exec(compile(f"def value({', '.join(args + [s.name for s in read])}):\n" +
+                         "".join(f"    {line}\n" for line in body), "<jit>", "exec"), scope)
+        except (ArithmeticError, ValueError, _ReadError):
+            raise self.give_up() from None               # f raises it, with the call inline
+        finally:
+            inner, self.lines, self.frame, self.read = self.read, outer, 0, outer_read
+        self.read |= inner
+        return name, scope["value"], [s.value for s in read], leaves
 
 class _Symbol:
-    """A number in the code being written: its value in the trace, its name, its code."""
-    __slots__ = ("name", "value", "code")
+    """A number in the code being written: its value in the trace, its name, its code, and the
+    function it belongs to (0: run() itself)."""
+    __slots__ = ("name", "value", "code", "frame")
 
     def __init__(self, code, value, name=None):
         code.count += 1
         self.name, self.value, self.code = name or f"t{code.count}", value, code
-
-    def __repr__(self):                              # errors name the number, as the engine's do
-        return repr(self.value)
+        self.frame = code.frame
 
     def write(self, fn, template, *operands):
         """Compute fn on the operands' values; write name = template filled with the operands."""
@@ -1421,32 +1515,20 @@ class _Symbol:
         return self.write(fn, template, *args)
 
     def __bool__(self):                              # if x > 0: a guard on the branch taken
-        outcome = bool(self.value)
+        if self.code.frame:                          # (a model's call that branches: inline)
+            raise self.code.give_up()
+        outcome = bool(_traced_value(self, self.code))
         test = "if not {}: raise Retrace" if outcome else "if {}: raise Retrace"
         self.code.lines.append((None, test, (self,), f"guard: {outcome} in the trace"))
         return outcome
 
     def _read(self, *_):                         # it would bake this trace's number into the code
-        raise TypeError(f"jit: float(v), int(v), round(v), format(v), v.item() cannot read the "
-                        f"traced number {self!r}; compare Values instead (v > 0 becomes a guard)")
-    __float__ = __int__ = __index__ = __round__ = _read
+        raise _ReadError("jit: float(v), int(v), round(v), format(v), str(v), repr(v) and "
+                         "v.item() cannot read a traced number; compare Values instead (v > 0 "
+                         "becomes a guard)")
+    __float__ = __int__ = __index__ = __round__ = __repr__ = _read
     __format__ = __trunc__ = __floor__ = __ceil__ = _read
 
-    # Each operation writes one line, as the engine's float arithmetic computes it (1.0·x is x).
-    def __add__(a, b): return a.write(operator.add, "{} + {}", a, b)
-    def __radd__(b, a): return b.write(operator.add, "{} + {}", a, b)
-    def __sub__(a, b): return a.write(operator.sub, "{} - {}", a, b)
-    def __rsub__(b, a): return b.write(operator.sub, "{} - {}", a, b)
-    def __mul__(a, b): return a if _one(b) else a.write(operator.mul, "{} * {}", a, b)
-    def __rmul__(b, a): return b if _one(a) else b.write(operator.mul, "{} * {}", a, b)
-    def __truediv__(a, b): return a.write(operator.truediv, "{} / {}", a, b)
-    def __rtruediv__(b, a): return b.write(operator.truediv, "{} / {}", a, b)
-    def __lt__(a, b): return a.write(operator.lt, "{} < {}", a, b)
-    def __le__(a, b): return a.write(operator.le, "{} <= {}", a, b)
-    def __gt__(a, b): return a.write(operator.gt, "{} > {}", a, b)
-    def __ge__(a, b): return a.write(operator.ge, "{} >= {}", a, b)
-    def __eq__(a, b): return a.write(operator.eq, "{} == {}", a, b)
-    def __ne__(a, b): return a.write(operator.ne, "{} != {}", a, b)
     def __neg__(a): return a.write(operator.neg, "-{}", a)
     def __pos__(a): return a
     def __abs__(a): return a.write(abs, "abs({})", a)
@@ -1455,7 +1537,32 @@ class _Symbol:
     def __rpow__(b, a): return b.call(_power, a, b)
     __hash__ = object.__hash__                       # (== writes code: keep symbols out of lists)
 
-# Helpers written inline rather than called, where they run once per op.
+def _operators_of_symbols(fn, template):
+    """Make symbol <op> x and x <op> symbol: each writes one line, as the engine's float
+    arithmetic computes it (1.0·x is x); with a Value, the Value's op answers."""
+    def forward(a, b):
+        if b.__class__ is Value:
+            return NotImplemented
+        return a if fn is operator.mul and _one(b) else a.write(fn, template, a, b)
+
+    def reverse(b, a):
+        if a.__class__ is Value:
+            return NotImplemented
+        return b if fn is operator.mul and _one(a) else b.write(fn, template, a, b)
+    return forward, reverse
+
+for _name, _op, _template in [("add", operator.add, "{} + {}"), ("sub", operator.sub, "{} - {}"),
+                              ("mul", operator.mul, "{} * {}"),
+                              ("truediv", operator.truediv, "{} / {}"),
+                              ("lt", operator.lt, "{} < {}"), ("le", operator.le, "{} <= {}"),
+                              ("gt", operator.gt, "{} > {}"), ("ge", operator.ge, "{} >= {}"),
+                              ("eq", operator.eq, "{} == {}"), ("ne", operator.ne, "{} != {}")]:
+    _forward, _reverse = _operators_of_symbols(_op, _template)
+    setattr(_Symbol, f"__{_name}__", _forward)
+    if _name in ("add", "sub", "mul", "truediv"):
+        setattr(_Symbol, f"__r{_name}__", _reverse)
+del _name, _op, _template, _forward, _reverse
+
 def _one(x):                                         # 1.0 exactly: 1.0 * x is x, no line needed
     return x.__class__ is float and x == 1.0
 
@@ -1465,12 +1572,16 @@ def _traced_value(x, code):
     """The value of an operand in the trace, checking that it belongs to the code being written."""
     if isinstance(x, _Symbol):
         if x.code is not code or not code.open:
-            raise RuntimeError(f"jit: a traced Value ({x!r}) was kept after its trace: keep none")
+            raise RuntimeError("jit: a traced Value was kept after its trace and used: keep none")
+        if x.frame != code.frame:
+            if x.frame:                              # a model's number used outside its function
+                raise code.give_up()
+            code.read.add(x)                         # run()'s number, read in a model's function
         return x.value
     if isinstance(x, (list, tuple)):
         return type(x)(_traced_value(y, code) for y in x)
     if isinstance(x, Value):
-        raise TypeError(f"jit: a traced number met the Value {x!r} as a plain operand")
+        raise TypeError("jit: a traced number met a Value as a plain operand")
     return x
 
 def _literal(x, code=None):
@@ -1488,46 +1599,50 @@ def _comment(text):
     """A user's string (a label, a class name) made safe for a comment: printable characters."""
     return "".join(c for c in str(text) if c.isprintable())[:60]
 
-def _write_backward(code, root, wrt):
-    """Write backward()'s loop for root: each node's gradient dvN, from 0, skipped when it is 0."""
-    acc, names, used, wanted, start = {}, {}, set(), set(wrt), len(code.lines)
+def _write_backward(code, root, seed):
+    """Write backward()'s loop for root, its gradient seed: each node's gradient dvN from 0, its
+    block skipped when it is 0; a leaf in code.wanted gets its part added to its dxN (begun in
+    run()). Return the leaves it adds to."""
+    acc, names, leaves, start = {}, {}, [], len(code.lines)
+    used = {"d" + w.data.name for w in code.wanted}
     def add(v, d):                                   # v.grad += d, as backward() does it
         if v not in acc:
             name = "d" + v.data.name if isinstance(v.data, _Symbol) else "dc"
-            names[v] = name if name not in used else f"{name}_{len(names)}"   # (nodes may share
-            used.add(names[v])                                                # a number: 1.0 * x)
-            acc[v] = 0.0
+            if not v._prev:
+                leaves.append(v)
+            elif name in used:                       # (nodes may share a number: 1.0 * x)
+                name = f"{name}_{len(names)}"
+            names[v], acc[v] = name, 0.0
+            used.add(name)
         acc[v] += _traced_value(d, code)
         code.lines.append((None, names[v] + " += {}", (d,), ""))
-    add(root, 1.0)
+    if root._prev or root in code.wanted:
+        add(root, seed)
     for v in _order(root):
         if v not in acc:
             continue
-        g, opened, adds = _Symbol(code, acc[v], names[v]), len(code.lines), 0
+        g, opened = _Symbol(code, acc[v], names[v]), len(code.lines)
         code.lines.append((None, "if {} != 0.0:", (g,), ""))     # 0 passes nothing on
         try:
             for p, d in zip(v._prev, v._backward(g)):
-                if p._backward is not _constant and (p._prev or p in wanted):
+                if p._backward is not _constant and (p._prev or p in code.wanted):
                     add(p, d)
-                    adds += 1
-        except (ArithmeticError, ValueError):        # raised at g = 0: when g is not, the call goes
-            if acc[v] != 0.0:                        # back to f, which raises it as backward() does
+        except (ArithmeticError, ValueError, _ReadError):   # raised at g = 0: when g is not, the call goes
+            if acc[v] != 0.0 or code.frame:          # back to f, which raises it as backward() does
                 raise
             code.lines[opened + 1:] = [(None, "raise Retrace", (), "backward() raises here")]
-            adds = 1
-        if adds:
+        if any(line[0] is None for line in code.lines[opened + 1:]):
             code.lines.append((None, None, (), ""))               # the block ends
         else:
             del code.lines[opened:]                  # nothing flows on from v
-    code.lines[start:start] = [(None, f"{n} = 0.0", (), "") for n in names.values()]
-    return [_Symbol(code, acc[w], names[w]) if w in acc else 0.0 for w in wrt]
+    code.lines[start:start] = [(None, f"{names[v]} = 0.0", (), "") for v in names if v._prev]
+    return leaves
 
-def _write(code, returns):
-    """Return the body's lines: those nothing reads dropped, a temporary read once written
-    into its reader."""
-    outs = {r for r in returns if isinstance(r, _Symbol)}
-    needed, kept, reads = set(outs), [], {}
-    for line in reversed(code.lines):
+def _write(code, lines, keep, hoist=True):
+    """Return a function's body: the lines nothing reads dropped, a temporary read once written
+    into its reader, a tuple of run()'s inputs (a neuron's weights) built once, in run()."""
+    needed, kept, reads = set(keep), [], {}
+    for line in reversed(lines):
         if line[0] is None or line[0] in needed:     # statements always stay
             kept.append(line)
             for x in _flat(line[2]):
@@ -1540,18 +1655,22 @@ def _write(code, returns):
             continue
         bare, opens = template.endswith(("Retrace", "+= {}")), template.endswith(":")
         texts = [_source(x, inline, code, bare) for x in operands]
-        for k, x in enumerate(operands):             # a tuple (a neuron's weights) is built once
-            if isinstance(x, (list, tuple)) and len(x) > 3 and depth == 0:
-                if texts[k] not in tuples:
-                    tuples[texts[k]] = f"w{len(tuples)}"
-                    body.append(f"{tuples[texts[k]]} = {texts[k]}")
-                texts[k] = tuples[texts[k]]
+        for k, x in enumerate(operands):
+            if isinstance(x, (list, tuple)) and len(x) > 3:
+                inputs = hoist and all(not isinstance(y, _Symbol) or y.name[0] == "x" for y in x)
+                if not inputs and depth:
+                    continue
+                table = code.tuples if inputs else tuples
+                if texts[k] not in table:
+                    table[texts[k]] = f"{'w' if inputs else 'u'}{len(table)}"
+                    (code.prologue if inputs else body).append(f"{table[texts[k]]} = {texts[k]}")
+                texts[k] = table[texts[k]]
         text = template.format(*texts)
         text += f"  # {comment}" if comment else ""
         if target is None:
             body.append("    " * depth + text)
             depth += opens
-        elif target.name[0] == "t" and reads[target] == 1 and target not in outs and len(text) < 70:
+        elif target.name[0] == "t" and reads[target] == 1 and target not in keep and len(text) < 70:
             inline[target] = (text, template[0].isalpha() and template.endswith(")"))
         else:
             body.append("    " * depth + f"{target.name} = {text}")
@@ -1574,21 +1693,45 @@ def _flat(operands):
             if isinstance(y, _Symbol):
                 yield y
 
+def _same(a, b):
+    """Whether two floats are the same number: nan is nan, -0.0 is not 0.0."""
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b) or a != a and b != b
+
+def _key(x, data, i):
+    """What a trace must find again in argument i: its shape, and each value but the floats,
+    which go to data (they are the code's inputs). TypeError for what jit cannot compare."""
+    if isinstance(x, float):
+        data.append(x)
+        return float
+    if type(x) in (list, tuple):
+        return type(x), tuple([_key(y, data, i) for y in x])
+    try:
+        hash(x)
+    except TypeError:
+        raise TypeError(f"jit: argument {i}, {x!r}, can be neither traced nor compared: pass "
+                        f"floats, lists or tuples of them, or hashable values") from None
+    return type(x), x
+
+def _rebuild(x, data):
+    """x with each float replaced by the next of data (the traced inputs), as _key reads it."""
+    if isinstance(x, float):
+        return next(data)
+    return type(x)([_rebuild(y, data) for y in x]) if type(x) in (list, tuple) else x
+
 class _Trace:
     """One compiled trace: its source, the function it defines, and what it was traced for."""
-    def __init__(self, code, returns, inputs, title, static, shape):
-        body = "".join(f"    {t}\n" for t in _write(code, returns))
+    def __init__(self, code, returns, inputs, title, key, shape):
+        body = _write(code, code.lines, set(returns) | code.read)
+        lines = code.prologue + [line for source in code.defs for line in source] + body
         self.source = (f"# generated by tinygrad_scalar.jit from {_comment(title)}\n"
-                       f"def run({', '.join(inputs)}):\n{body}"
+                       f"def run({', '.join(inputs)}):\n" + "".join(f"    {t}\n" for t in lines) +
                        f"    return {''.join(_literal(r, code) + ', ' for r in returns)}\n")
         exec(compile(self.source, "<jit>", "exec"), code.namespace)
-        self.run, self.outside = code.namespace["run"], code.outside
-        self.static, self.shape = static, shape
+        self.run, self.outside, self.key, self.shape = code.namespace["run"], code.outside, key, shape
 
-    def fits(self, static):
-        """Whether this trace serves a call with these untraced arguments and outside numbers."""
-        return self.static == static and all(p.data == x or (p.data != p.data and x != x)
-                                             for p, x in self.outside.items())
+    def fits(self, key):
+        """Whether this trace serves a call of this key, with the outside Values as they were."""
+        return self.key == key and all(_same(p.data, x) for p, x in self.outside.items())
 
 class _Jitted:
     """The function jit returns: code generated for f, written on the first call."""
@@ -1615,11 +1758,11 @@ class _Jitted:
             raise TypeError(f"jit: pass arguments by position, got keywords {sorted(kwargs)!r}")
         if self.params is None and any(isinstance(a, Value) for a in args):
             return self._eager(*args)                # called on Values (inside grad, say): f itself
-        xs, static, traced = self._split(args)
+        xs, key = self._split(args)
         for locked in (False, True):                 # one thread traces, the others use its trace
             with self.lock if locked else contextlib.nullcontext():
                 for trace in list(self.traces):
-                    if trace.fits(static):
+                    if trace.fits(key):
                         try:
                             return self._shaped(trace, trace.run(*xs))
                         except _Retrace:
@@ -1627,7 +1770,7 @@ class _Jitted:
                         except (ArithmeticError, ValueError):
                             break                    # trace again: f raises the engine's own error
                 if locked:
-                    trace = self._trace(args, xs, static, traced)
+                    trace = self._trace(args, xs, key)
                     self.traces = [trace] + self.traces[:self.MAX_TRACES - 1]
         try:
             return self._shaped(trace, trace.run(*xs))
@@ -1635,57 +1778,80 @@ class _Jitted:
             raise RuntimeError(f"jit: {self.__name__} went another way on the same input") from None
 
     def _eager(self, *args):
-        if self.mode == "f":
+        if self.mode in ("f", "loss"):
             return self.f(*args)
         transform = value_and_grad if self.mode == "value_and_grad" else grad
         return transform(self.f, self.argnums)(*args)
 
-    def _split(self, args):
-        """Return the traced arguments' numbers, the others, and the traced positions (see jit)."""
-        if self.params is not None:
-            if args:
-                raise TypeError(f"jit_loss: the step takes no arguments, got {args!r}")
-            return [p.data for p in self.params], [], []
-        if self.mode == "f":
-            traced = [i for i, a in enumerate(args) if isinstance(a, float)]
-        else:
-            traced = list(dict.fromkeys(_argnums(self.argnums, len(args), "grad")))   # once each
-        xs = [_value(args[i], "jit").data for i in traced]
-        static = [len(args)] + [(i, type(a), a) for i, a in enumerate(args) if i not in traced]
-        return xs, static, traced
+    def _leaves(self, args):
+        """The positions of the arguments that become leaves that learn (the others are data):
+        grad's argnums, or jit(f)'s float arguments (as eager f gets Values)."""
+        if self.mode in ("f", "loss"):
+            return [i for i, a in enumerate(args) if isinstance(a, float) and self.mode == "f"]
+        return list(dict.fromkeys(_argnums(self.argnums, len(args), "grad")))
 
-    def _trace(self, args, xs, static, traced):
+    def _split(self, args):
+        """Return the numbers the code takes (the leaves' first) and the key a trace must fit."""
+        leaves = self._leaves(args)
+        xs = [p.data for p in self.params] if self.mode == "loss" else \
+            [_value(args[i], "jit").data for i in leaves]
+        data, key = [], [len(args)]
+        for i, a in enumerate(args):
+            key.append("learns" if i in leaves else _key(a, data, i))
+        return xs + data, tuple(key)
+
+    def _trace(self, args, xs, key):
+        """Trace f; if a model's call cannot be a function of its own, trace it again inline."""
+        try:
+            return self._trace_once(args, xs, key, False)
+        except _Inline:
+            return self._trace_once(args, xs, key, True)
+        except _ReadError:                           # (also str(v) in an op's error message)
+            with no_grad():                          # so if eager f raises, that error it is
+                self._eager(*[Value(a) if isinstance(a, float) and self.mode == "f" else a
+                              for a in args])
+            raise
+
+    def _trace_once(self, args, xs, key, inline):
         """Run f on Values holding symbols, write the code for what it did, compile it."""
-        code = _Code()
-        names = [f"x{i}" for i in range(len(xs))]
-        leaves = self.params or [Value(0.0) for _ in xs]
+        positions = self._leaves(args)
+        leaves = wrt = self.params
+        if self.mode != "loss":
+            leaves = [Value(0.0) for _ in positions]
+            wrt = [] if self.mode == "f" else [leaves[positions.index(i)]
+                                                for i in _argnums(self.argnums, len(args), "grad")]
+        code, names = _Code(set(wrt), inline), [f"x{i}" for i in range(len(xs))]
         saved, previous = [p.data for p in leaves], getattr(_local, "tracer", None)
-        _local.tracer = code.note
+        _local.tracer = code
         _use_hook(1)
         try:
             for p, x, name in zip(leaves, xs, names):
                 p.data = _Symbol(code, x, name)
-            call_args = list(args)
-            for i, leaf in zip(traced, leaves):
-                call_args[i] = leaf
+            data = iter([_node(_Symbol(code, x, name), (), None)
+                         for x, name in zip(xs[len(leaves):], names[len(leaves):])])
+            call_args = [leaves[positions.index(i)] if i in positions else _rebuild(a, data)
+                         for i, a in enumerate(args)]
             result = _inside(self.f, *call_args)
-            if code.failed is not None:                  # f caught an op's error: that branch
+            if code.bail:                            # f caught _Inline
+                raise _Inline
+            if code.failed is not None:              # f caught an op's error: that branch
                 raise RuntimeError(f"jit: {self.__name__} caught {code.failed!r}, raised by an op "
                                    f"while traced: jit cannot follow that try") from code.failed
             outs, shape = self._outputs(result)
             returns = [o.data for o in outs]
-            if self.mode != "f":                     # the gradients, for argnums in their order
-                wrt = leaves if self.params else \
-                    [leaves[traced.index(i)] for i in _argnums(self.argnums, len(args), "grad")]
-                returns += _write_backward(code, outs[0], wrt)
-            trace = _Trace(code, returns, names, self.__name__, static, shape)
+            if wrt:                                  # the gradients, for argnums in their order
+                _write_backward(code, outs[0], 1.0)
+                grads = list(dict.fromkeys("d" + w.data.name for w in wrt))
+                code.prologue[:0] = [" = ".join(grads[i:i + 8]) + " = 0.0"
+                                     for i in range(0, len(grads), 8)]
+                returns += [_Symbol(code, 0.0, "d" + w.data.name) for w in wrt]
+            return _Trace(code, returns, names, self.__name__, key, shape)
         finally:
             _local.tracer = previous
             _use_hook(-1)
-            code.open = False
-            for p, x in zip(self.params or [], saved):
+            code.open, code.made = False, None
+            for p, x in zip(leaves, saved):
                 p.data = x
-        return trace
 
     def _outputs(self, result):
         """Check what f returned; return its Values and how to shape the floats the code returns."""
@@ -1702,8 +1868,12 @@ class _Jitted:
         if self.mode == "f" and isinstance(result, (tuple, list)) and result \
                 and all(isinstance(r, Value) for r in result):
             return list(result), type(result)
+        try:
+            shown = repr(result)
+        except _ReadError:
+            shown = f"a {type(result).__name__} of Values"
         raise TypeError(f"jit: {self.__name__} must return a Value (or a list of them, or loss and "
-                        f"a list), got {result!r}")
+                        f"a list), got {shown}")
 
     def _shaped(self, trace, out):
         """Give the flat tuple the code returns the shape f (or grad, or value_and_grad) gives."""
@@ -1720,9 +1890,11 @@ class _Jitted:
 
 def jit(f):
     """Return f computed by code written from one trace, as jax.jit; jit(grad(f)) and
-    jit(value_and_grad(f)) write the backward pass too. Float arguments (for grad, the argnums
-    ones) are traced, the others reach f as they are; another value, or another branch at a
-    comparison, traces f again. Work that reaches no output nor guard is dropped, as in JAX."""
+    jit(value_and_grad(f)) write the backward pass too. The floats in the arguments, in lists
+    and tuples too, are the code's inputs; the other arguments reach f as they are, and another
+    value of them, another shape, or another branch at a comparison traces f again. A Value
+    from outside f is guarded: a new number traces f again. Any other number f reads is frozen
+    at the trace, and work that reaches no output nor guard is dropped, as in JAX."""
     if isinstance(f, _Jitted):
         return f
     if not callable(f):
@@ -1731,9 +1903,10 @@ def jit(f):
     return _Jitted(inner, argnums, mode)
 
 def jit_loss(loss_fn, params):
-    """Return step(): loss_fn() by jitted code, setting each of params' .grad (not adding); each
-    call reads params' current .data, so that loss = step(); opt.step() trains. loss_fn may
-    also return (loss, [Values...]); step() then returns (loss, [floats])."""
+    """Return step(*data): loss_fn(*data) by jitted code, setting each of params' .grad (not
+    adding); each call reads params' current .data, so that loss = step(*batch); opt.step()
+    trains. The data are inputs, as jit's: another batch of the same shape reuses the code.
+    loss_fn may also return (loss, [Values...]); step then returns (loss, [floats])."""
     try:
         params = list(params) if not isinstance(params, Value) else [params]
     except TypeError:
@@ -1744,7 +1917,7 @@ def jit_loss(loss_fn, params):
     if len(set(params)) != len(params):
         raise ValueError("jit_loss: a parameter appears twice in params")
     if not callable(loss_fn):
-        raise TypeError(f"jit_loss: expected a function of no arguments, got {loss_fn!r}")
+        raise TypeError(f"jit_loss: expected a function, got {loss_fn!r}")
     return _Jitted(loss_fn, None, "loss", params)
 
 
