@@ -4980,6 +4980,212 @@ def test_jit_second_derivatives(name, f, x, expected):
         assert near(got, numeric, 1e-7, 1e-9), f"{name} at {point}: jit {got!r}, central difference {numeric!r}"
 
 
+######## jit at scale: a model's call traced once, data as arguments, never a stale number
+# Each test here gave a wrong number, or an error, on 0.3.0.
+
+def demo_batch(n, seed=1):
+    """n two-moons points and their ±1 labels, and the demo's MLP(2, [16, 16, 1])."""
+    X, y = make_moons(n, noise=0.1, seed=seed)
+    return X, [2 * t - 1 for t in y], MLP(2, [16, 16, 1], seed=seed)
+
+
+def eager_step(loss_fn, params, *data):
+    """loss_fn(*data) and every parameter's gradient, by backward()."""
+    for p in params:
+        p.grad = 0.0
+    loss = loss_fn(*data)
+    loss.backward()
+    return loss.data, [p.grad for p in params]
+
+
+def test_jit_loss_takes_minibatches_as_arguments_and_matches_backward_bit_for_bit():
+    X, labels, model = demo_batch(60)
+    params = model.parameters()
+    loss_fn = lambda X, Y: hinge_loss([model(x) for x in X], Y) + 1e-4 * vsum(p * p for p in params)
+    step = jit_loss(loss_fn, params)
+    for k in range(4):                               # four minibatches of 15 points: one trace
+        X_k, Y_k = X[15 * k:15 * k + 15], labels[15 * k:15 * k + 15]
+        loss = step(X_k, Y_k)
+        got = [p.grad for p in params]
+        assert same((loss, got), eager_step(loss_fn, params, X_k, Y_k)), k
+        for p in params:
+            p.data -= 0.1 * p.grad
+    keys = {tuple(labels[15 * k:15 * k + 15]) for k in range(4)}
+    assert len(step.traces) == len(keys) == 2        # the labels are ints: part of the key
+    mse = lambda X, Y: mse_loss([model(x) for x in X], Y)    # noqa: E731
+    step2 = jit_loss(mse, params)
+    Yf = [float(t) for t in labels]                  # float targets are inputs too: one trace
+    for k in range(3):
+        batch = X[15 * k:15 * k + 15], Yf[15 * k:15 * k + 15]
+        assert same((step2(*batch), [p.grad for p in params]), eager_step(mse, params, *batch))
+    assert len(step2.traces) == 1
+
+
+def test_jit_writes_a_models_call_once_however_many_points():
+    for n in (10, 40):
+        X, labels, model = demo_batch(n)
+        params = model.parameters()
+        step = jit_loss(lambda X: hinge_loss([model(x) for x in X], labels), params)
+        assert same(step(X), eager_step(lambda X: hinge_loss([model(x) for x in X], labels), params, X)[0])
+        src = step.source
+        assert src.count("def m1(") == 1 and src.count("= m1(") == n and src.count(".send(") == n
+        assert len(src.splitlines()) < 1200 + 12 * n   # the model's function, then a few lines a point
+
+
+class Branchy(Module):
+    """A model whose forward takes a Python branch on its input: it cannot be one function."""
+    def __init__(self):
+        self.w = Value(0.5)
+
+    def parameters(self):
+        return [self.w]
+
+    def forward(self, x):
+        x = x[0] if isinstance(x, list) else x
+        return self.w * x if x > 0 else (self.w * x).exp()
+
+
+def test_jit_writes_a_models_call_inline_where_it_must():
+    model = Branchy()
+    loss_fn = lambda xs: vsum(model([x]) for x in xs)
+    step = jit_loss(loss_fn, [model.w])
+    for xs in ([1.0, -1.0, 2.0], [-3.0, 0.5, 0.25]):
+        assert same((step(xs), [model.w.grad]), eager_step(loss_fn, [model.w], xs))
+    assert "def m1(" not in step.source              # a guard per point, written inline
+    mlp = MLP(2, [3, 1], seed=0)
+    f = lambda a, b: mlp([a, b]) * a                 # its inputs learn: inline, differentiated
+    for point in ((0.5, -1.0), (2.0, 0.25)):
+        assert same(jit(value_and_grad(f, (0, 1)))(*point), value_and_grad(f, (0, 1))(*point))
+
+
+class Peeking(Module):
+    """A model that keeps its hidden Value, which the loss then reads outside the call."""
+    def __init__(self):
+        self.inner = MLP(1, [2, 1], seed=3)
+
+    def parameters(self):
+        return self.inner.parameters()
+
+    def forward(self, x):
+        self.hidden = self.inner(x)
+        return self.hidden * 2
+
+
+def test_jit_follows_a_models_value_used_outside_its_call():
+    model = Peeking()
+    params = model.parameters()
+    loss_fn = lambda xs: vsum([model([x]) + model.hidden for x in xs])
+    step = jit_loss(loss_fn, params)
+    for xs in ([0.5, -1.0], [1.5, 2.0]):
+        assert same((step(xs), [p.grad for p in params]), eager_step(loss_fn, params, xs))
+
+
+def test_jit_guards_a_target_network_read_under_no_grad():
+    X, labels, online = demo_batch(8)
+    target = MLP(2, [16, 16, 1], seed=2)
+    params = online.parameters()
+
+    def loss_fn(X):
+        with no_grad():                              # a target network: its numbers, no gradient
+            targets = [target(x) for x in X]
+        return mse_loss([online(x) for x in X], targets)
+    step = jit_loss(loss_fn, params)
+    for k in range(3):
+        assert same((step(X), [p.grad for p in params]), eager_step(loss_fn, params, X)), k
+        for p in target.parameters():                # the target network moves between calls
+            p.data += 0.125
+    assert jit_idle()
+
+
+@no_grad
+def scaled(w, x):
+    """An @no_grad helper reading an outside Value."""
+    return w * x
+
+
+@pytest.mark.parametrize("name, read", [
+    ("@no_grad helper", lambda w, x: scaled(w, x) * x),
+    ("detach",          lambda w, x: w.detach() * x),
+    ("detach of an op", lambda w, x: (w * 2).detach() * x),
+    ("a constant",      lambda w, x: w * x),
+])
+def test_jit_guards_outside_values_however_they_are_read(name, read):
+    w = Value(1.5)
+    c = Value(1.5, requires_grad=False)
+    for v in (w, c):
+        jvg = jit(value_and_grad(lambda x: read(v, x)))
+        for number in (1.5, -2.0, 0.0, -0.0, math.nan, 1.5):
+            v.data = number
+            assert same(jvg(3.0), value_and_grad(lambda x: read(v, x))(3.0)), (name, number)
+
+
+def test_jit_tells_zero_from_minus_zero():
+    w = Value(0.0)
+    jf = jit(lambda x: x * w)
+    assert same(jf(1.0), 0.0)
+    w.data = -0.0
+    assert same(jf(1.0), -0.0)                       # 0.3.0: the 0.0 trace, so 0.0
+    jvg = jit(value_and_grad(lambda x, s: x * s))    # s is not differentiated: an input all the same
+    for s in (0.0, -0.0, 0.0):
+        assert same(jvg(1.0, s), value_and_grad(lambda x, s: x * s)(1.0, s)) and same(jvg(1.0, s)[0], s)
+    assert same(jit(lambda x, s: x * s)(1.0, -0.0), -0.0)
+
+
+def test_jit_sees_a_list_changed_in_place():
+    xs, ks = [1.0, 2.0], [1, 2]
+    jf = jit(lambda x, xs, ks: x * vsum(xs) * len(ks) + x * ks[0])
+    assert same(jf(2.0, xs, ks), 2.0 * 3.0 * 2 + 2.0)
+    xs[0], ks[0] = 5.0, 7                            # floats are inputs; ints are part of the key
+    assert same(jf(2.0, xs, ks), 2.0 * 7.0 * 2 + 14.0)
+    ks.append(3)
+    assert same(jf(2.0, xs, ks), 2.0 * 7.0 * 3 + 14.0)
+
+
+@pytest.mark.parametrize("name, f", [
+    ("str",   lambda x: x * len(str(x))),
+    ("repr",  lambda x: x * len(repr(x))),
+    ("print", lambda x: x * len(f"{x.data}")),
+    ("str of .data", lambda x: x * len(str(x.data))),
+])
+def test_jit_refuses_str_and_repr_of_a_traced_number(name, f):
+    with pytest.raises(TypeError, match=names("jit", "str(v)", "repr(v)")):
+        jit(f)(2.5)
+    assert jit_idle()
+
+
+def test_jit_keeps_the_engines_errors_that_name_a_number():
+    jf = jit(lambda x, y: x / y)
+    assert same(jf(1.0, 2.0), 0.5)
+    with pytest.raises(ZeroDivisionError, match=names("/", "1.0", "0.0")):
+        jf(1.0, 0.0)
+    step = jit_loss(lambda s, y: hinge_loss([s * Value(1.0)], [y]), [Value(1.0)])
+    with pytest.raises(ValueError, match=names("hinge_loss", "0.5")):
+        step(1.0, 0.5)
+
+
+def test_jit_names_an_argument_it_can_neither_trace_nor_compare():
+    np = pytest.importorskip("numpy")
+    jf = jit(lambda x, a: x * 2)
+    for call in range(2):                            # 0.3.0: numpy's "truth value ... ambiguous", the 2nd time
+        with pytest.raises(TypeError, match=names("jit", "argument 1", "array")):
+            jf(1.0, np.array([1.0, 2.0]))
+    with pytest.raises(TypeError, match=names("jit", "argument 0", "{")):
+        jit_loss(lambda d: Value(1.0) * 2, [Value(1.0)])({"x": 1.0})
+
+
+@pytest.mark.parametrize("name, f", [
+    ("relu",       lambda x: (x * x * x).relu() + x.relu() * x),
+    ("abs",        lambda x: abs(x * x * x) + abs(x) * x),
+    ("leaky_relu", lambda x: (x * x * x).leaky_relu(0.1) + x.leaky_relu(0.2) * x),
+    ("an MLP",     lambda x: MLP(1, [4, 1], seed=5)([x * x]) * x),
+])
+def test_jit_of_a_second_derivative_through_kinks(name, f):
+    d2, eager = jit(grad(grad(f))), grad(grad(f))
+    for x in (1.5, -0.5, 0.75, -2.0, 1.5):
+        assert same(d2(x), eager(x)), (name, x)
+    assert len(d2.traces) == 1                       # the kink is code, not a guard
+
+
 ################ Around the file: packaging, the notebook, the README, where it runs
 
 @pytest.mark.parametrize("namespace, argv", [
