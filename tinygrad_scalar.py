@@ -1355,15 +1355,15 @@ def make_linear(n=50, weight=5.0, bias=10.0, noise=3.0, x_range=(-10.0, 10.0), s
 
 
 ################ Appendix — jit: trace once, then run plain Python
-# jit(f) runs f once on Values whose numbers are symbols: an operation on a symbol computes
-# its number and writes a line of Python that computes it again. The ops, their closures and
-# Part I's helpers run unchanged (a helper hands a symbol its call()). Reading a symbol as a
-# plain number becomes a guard, a line that sends another branch back to f, or raises. The
+# jit(f) runs f once on Values whose numbers are symbols: an operation on a symbol computes its
+# number and writes a line of Python that computes it again. The ops, their closures and Part
+# I's helpers run unchanged (a helper hands a symbol its call()). A comparison becomes a guard,
+# a line that sends another branch back to f; reading a symbol as a plain number raises. The
 # backward pass is backward()'s own loop, written out. A model's call is traced once, into a
-# function of its own (forward, yield the output, backward), that every later call reuses.
-# Where the code's numbers come from, as in JAX: the floats in f's arguments are its inputs;
-# a Value from outside f is read with a guard on it (another number traces f again); any
-# other number f reads from Python (a float in a list it closes over) is frozen at the trace.
+# function of its own (forward, yield the output, backward) that every later call reuses.
+# Where the code's numbers come from, as in JAX: the floats in f's arguments are its inputs; a
+# Value from outside f is guarded (a new number traces f again); any other number f reads from
+# Python (a float in a list it closes over) is frozen at the trace.
 
 import contextlib
 import sys
@@ -1376,29 +1376,28 @@ class _Inline(Exception):
     """A model's call that cannot be a function of its own: f is traced again, writing it inline."""
 
 class _ReadError(TypeError):
-    """A traced number read as a plain one, which would bake the trace's number into the code."""
+    """A traced number read as a plain one: that would bake the trace's number into the code."""
 
 class _Code:
     """The code being written: its functions' lines, their namespace, the Values from outside."""
     def __init__(self, wanted, inline):
         self.lines = []     # this function's: (symbol it defines or None, template, operands, note)
-        self.defs = []      # the source of the functions that model calls were traced into
+        self.defs = []      # the source of the functions that models' calls were traced into
         self.namespace = dict(Retrace=_Retrace, inf=math.inf, nan=math.nan, mul=operator.mul)
         self.outside = {}   # Values from outside f that the code uses: their numbers, guarded
-        self.made = set()   # the Values made while tracing (inside f)
+        self.made = set()   # the Values made while tracing, inside f
         self.models = {}    # (id(model), number of inputs) -> its function and how to call it
         self.read = set()   # run()'s numbers that the function being written reads
-        self.prologue, self.tuples = [], {}     # run()'s first lines: gradients, shared tuples
+        self.prologue, self.tuples = [], {}     # run()'s first lines: gradients, input tuples
         self.wanted, self.inline, self.frame, self.bail = wanted, inline, 0, False
         self.count, self.nodes, self.open, self.failed = 0, 0, True, None   # (an op's error)
 
     def bind(self, obj):
         """Give obj a name in the namespace (its own where free and plain) and return it."""
         base = str(getattr(obj, "__name__", "fn")).strip("_")
-        base = base if base.isidentifier() and base.isascii() and not iskeyword(base) else "fn"
-        name, k = base, 1
+        name = base = base if base.isidentifier() and base.isascii() and not iskeyword(base) else "fn"
         while self.namespace.setdefault(name, obj) is not obj:
-            name, k = f"{base}_{k}", k + 1
+            name = f"{base}_{len(self.namespace)}"
         return name
 
     def __call__(self, out, parents):
@@ -1415,14 +1414,13 @@ class _Code:
                 note = _op_name(out) + (f" {_comment(out.label)!r}" if out.label else "")
                 self.lines[-1] = self.lines[-1][:3] + (note,)
 
-    def give_up(self):
-        """Stop writing a model's call as a function: f is traced again with it inline."""
+    def give_up(self):                               # f is traced again, the call written inline
         self.bail = True
         return _Inline()
 
     def call_model(self, model, x):
-        """Module.__call__ while tracing: one line calling the function that the model's first
-        call was traced into; inline where it cannot be (an input that learns, say)."""
+        """Module.__call__ while tracing: a line calling the function the model's first call was
+        traced into; inline where it cannot be (an input that learns, a call inside a call)."""
         xs = [x] if isinstance(x, (Value, numbers.Real)) else x
         if self.inline or self.frame or not isinstance(xs, (list, tuple)) or not all(
                 _real(v) or isinstance(v, Value) and not v.requires_grad for v in xs):
@@ -1431,10 +1429,9 @@ class _Code:
             if isinstance(v, Value):
                 self(v, (v,))                            # an input from outside f is guarded
         nums = [_value(v, "jit").data for v in xs]
-        key = (id(model), len(nums))
-        if key not in self.models:
-            self.models[key] = self.define(model, nums)
-        name, value_of, reads, leaves = self.models[key]
+        if (id(model), len(nums)) not in self.models:
+            self.models[id(model), len(nums)] = self.define(model, nums)
+        name, value_of, reads, leaves = self.models[id(model), len(nums)]
         try:
             out = _Symbol(self, value_of(*[_traced_value(n, self) for n in nums], *reads))
         except Exception:                                # f raises it, with the call inline
@@ -1443,9 +1440,9 @@ class _Code:
         if not leaves:
             self.lines.append((None, "{} = " + call, (out, *nums), _comment(model)))
             return _node(out, (), None)
-        gen = f"c{self.count}"                           # a generator: its backward comes later
-        self.lines.append((None, f"{gen} = {call}", tuple(nums), _comment(model)))
-        self.lines.append((None, f"{{}} = next({gen})", (out,), ""))
+        gen = f"c{len(self.made)}"                       # a generator: its backward comes later
+        self.lines += [(None, f"{gen} = {call}", tuple(nums), _comment(model)),
+                       (None, f"{{}} = next({gen})", (out,), "")]
         def _backward(g, *_, lines=self.lines, gen=gen):
             lines.append((None, gen + ".send({})", (g,), ""))
             return ()
@@ -1454,30 +1451,27 @@ class _Code:
     def define(self, model, nums):
         """Trace model's forward into a function: the forward, then, if it learns, yield the
         output, take its gradient g and add its backward pass into the leaves' gradients."""
-        values = [_traced_value(n, self) for n in nums]
-        outer, outer_read = self.lines, self.read
+        values, outer, outer_read = [_traced_value(n, self) for n in nums], self.lines, self.read
         self.lines, self.frame, self.read = [], len(self.defs) + 1, set()
         try:
             args = [_Symbol(self, v, f"a{i}") for i, v in enumerate(values)]
             out = model.forward([_node(a, (), None) for a in args])
             if self.bail or getattr(getattr(out, "data", None), "frame", 0) != self.frame:
                 raise self.give_up()                     # a branch, several outputs, no Value
-            forward, leaves = self.lines, []
+            forward, leaves, returns = self.lines, [], [(None, "return {}", (out.data,), "")]
             if out._prev and self.wanted:
                 self.lines = forward + [(None, "g = yield {}", (out.data,), "")]
                 leaves = _write_backward(self, out, _Symbol(self, 1.0, "g"))
-                self.lines.append((None, "yield", (), ""))
-            if not leaves:
-                self.lines = forward + [(None, "return {}", (out.data,), "")]
+            self.lines += [(None, "yield", (), "")] if leaves else returns
             name, read, args = f"m{self.frame}", list(self.read), [a.name for a in args]
-            nonlocal_ = sorted("d" + p.data.name for p in leaves)
+            grads = ", ".join(sorted("d" + p.data.name for p in leaves))
             self.defs.append([f"def {name}({', '.join(args)}):  # {_comment(model)}"] +
-                             [f"    nonlocal {', '.join(nonlocal_)}"] * bool(nonlocal_) +
+                             [f"    nonlocal {grads}"] * bool(leaves) +
                              ["    " + line for line in _write(self, self.lines, set())])
-            body = _write(self, forward + [(None, "return {}", (out.data,), "")], set(), False)
-            scope = dict(self.namespace)
-            exec(compile(f"def value({', '.join(args + [s.name for s in read])}):\n" +
-                         "".join(f"    {line}\n" for line in body), "<jit>", "exec"), scope)
+            scope = dict(self.namespace)                 # its forward again, on numbers: what
+            exec(compile(f"def value({', '.join(args + [s.name for s in read])}):\n" + "".join(
+                f"    {t}\n" for t in _write(self, forward + returns, set(), False)), "<jit>",
+                "exec"), scope)                          # later calls give, while tracing
         except (ArithmeticError, ValueError, _ReadError):
             raise self.give_up() from None               # f raises it, with the call inline
         finally:
@@ -1515,7 +1509,7 @@ class _Symbol:
         return self.write(fn, template, *args)
 
     def __bool__(self):                              # if x > 0: a guard on the branch taken
-        if self.code.frame:                          # (a model's call that branches: inline)
+        if self.code.frame:                          # (in a model's call: written inline)
             raise self.code.give_up()
         outcome = bool(_traced_value(self, self.code))
         test = "if not {}: raise Retrace" if outcome else "if {}: raise Retrace"
@@ -1537,9 +1531,10 @@ class _Symbol:
     def __rpow__(b, a): return b.call(_power, a, b)
     __hash__ = object.__hash__                       # (== writes code: keep symbols out of lists)
 
-def _operators_of_symbols(fn, template):
+def _binary(name, template):
     """Make symbol <op> x and x <op> symbol: each writes one line, as the engine's float
-    arithmetic computes it (1.0·x is x); with a Value, the Value's op answers."""
+    arithmetic computes it (1.0·x is x); a Value's own op answers a Value."""
+    fn = getattr(operator, name)
     def forward(a, b):
         if b.__class__ is Value:
             return NotImplemented
@@ -1549,19 +1544,13 @@ def _operators_of_symbols(fn, template):
         if a.__class__ is Value:
             return NotImplemented
         return b if fn is operator.mul and _one(a) else b.write(fn, template, a, b)
-    return forward, reverse
+    setattr(_Symbol, f"__{name}__", forward)
+    setattr(_Symbol, f"__r{name}__", reverse)
 
-for _name, _op, _template in [("add", operator.add, "{} + {}"), ("sub", operator.sub, "{} - {}"),
-                              ("mul", operator.mul, "{} * {}"),
-                              ("truediv", operator.truediv, "{} / {}"),
-                              ("lt", operator.lt, "{} < {}"), ("le", operator.le, "{} <= {}"),
-                              ("gt", operator.gt, "{} > {}"), ("ge", operator.ge, "{} >= {}"),
-                              ("eq", operator.eq, "{} == {}"), ("ne", operator.ne, "{} != {}")]:
-    _forward, _reverse = _operators_of_symbols(_op, _template)
-    setattr(_Symbol, f"__{_name}__", _forward)
-    if _name in ("add", "sub", "mul", "truediv"):
-        setattr(_Symbol, f"__r{_name}__", _reverse)
-del _name, _op, _template, _forward, _reverse
+for _name, _sign in [("add", "+"), ("sub", "-"), ("mul", "*"), ("truediv", "/"), ("lt", "<"),
+                     ("le", "<="), ("gt", ">"), ("ge", ">="), ("eq", "=="), ("ne", "!=")]:
+    _binary(_name, "{} " + _sign + " {}")      # (__rlt__ and the like: never called, harmless)
+del _name, _sign
 
 def _one(x):                                         # 1.0 exactly: 1.0 * x is x, no line needed
     return x.__class__ is float and x == 1.0
@@ -1584,12 +1573,16 @@ def _traced_value(x, code):
         raise TypeError("jit: a traced number met a Value as a plain operand")
     return x
 
-def _literal(x, code=None):
-    """Source for an operand: a symbol's name, a number that reads back exactly, a tuple."""
-    if isinstance(x, _Symbol):
-        return x.name
+def _source(x, code, inline=None, bare=False):
+    """Source for an operand: a symbol's name (a temporary's expression, from inline, in
+    parentheses unless bare or a call), a number that reads back exactly, a tuple."""
     if isinstance(x, (list, tuple)):
-        return "(" + "".join(_literal(y, code) + ", " for y in x) + ")"
+        return "(" + "".join(_source(y, code, inline) + ", " for y in x) + ")"
+    if isinstance(x, _Symbol):
+        if inline and x in inline:
+            text, call = inline.pop(x)
+            return text if bare or call else f"({text})"
+        return x.name
     if isinstance(x, float):
         text = "nan" if x != x else repr(x)
         return f"({text})" if text.startswith("-") else text
@@ -1601,7 +1594,7 @@ def _comment(text):
 
 def _write_backward(code, root, seed):
     """Write backward()'s loop for root, its gradient seed: each node's gradient dvN from 0, its
-    block skipped when it is 0; a leaf in code.wanted gets its part added to its dxN (begun in
+    block skipped when it is 0; a leaf in code.wanted gets its part added to its dxN (set to 0 in
     run()). Return the leaves it adds to."""
     acc, names, leaves, start = {}, {}, [], len(code.lines)
     used = {"d" + w.data.name for w in code.wanted}
@@ -1627,75 +1620,56 @@ def _write_backward(code, root, seed):
             for p, d in zip(v._prev, v._backward(g)):
                 if p._backward is not _constant and (p._prev or p in code.wanted):
                     add(p, d)
-        except (ArithmeticError, ValueError, _ReadError):   # raised at g = 0: when g is not, the call goes
-            if acc[v] != 0.0 or code.frame:          # back to f, which raises it as backward() does
-                raise
+        except (ArithmeticError, ValueError, _ReadError):    # raised at g = 0: when g is not,
+            if acc[v] != 0.0 or code.frame:                   # the call goes back to f, which
+                raise                                         # raises it as backward() does
             code.lines[opened + 1:] = [(None, "raise Retrace", (), "backward() raises here")]
         if any(line[0] is None for line in code.lines[opened + 1:]):
             code.lines.append((None, None, (), ""))               # the block ends
         else:
             del code.lines[opened:]                  # nothing flows on from v
-    code.lines[start:start] = [(None, f"{names[v]} = 0.0", (), "") for v in names if v._prev]
+    inner = [names[v] for v in names if v._prev]
+    code.lines[start:start] = [(None, " = ".join(inner[i:i + 8]) + " = 0.0", (), "")
+                               for i in range(0, len(inner), 8)]
     return leaves
 
 def _write(code, lines, keep, hoist=True):
     """Return a function's body: the lines nothing reads dropped, a temporary read once written
-    into its reader, a tuple of run()'s inputs (a neuron's weights) built once, in run()."""
+    into its reader, a tuple of run()'s inputs (a neuron's weights) built once, first in run()."""
     needed, kept, reads = set(keep), [], {}
     for line in reversed(lines):
         if line[0] is None or line[0] in needed:     # statements always stay
             kept.append(line)
-            for x in _flat(line[2]):
-                needed.add(x)
-                reads[x] = reads.get(x, 0) + 1
+            for x in line[2]:
+                for y in x if isinstance(x, (list, tuple)) else (x,):
+                    if isinstance(y, _Symbol):
+                        needed.add(y)
+                        reads[y] = reads.get(y, 0) + 1
     inline, body, depth, tuples = {}, [], 0, {}      # inline: temporary -> (expression, a call?)
     for target, template, operands, comment in reversed(kept):
         if template is None:                         # a block ends
             depth -= 1
             continue
-        bare, opens = template.endswith(("Retrace", "+= {}")), template.endswith(":")
-        texts = [_source(x, inline, code, bare) for x in operands]
+        bare = template.endswith(("Retrace", "+= {}"))
+        texts = [_source(x, code, inline, bare) for x in operands]
         for k, x in enumerate(operands):
-            if isinstance(x, (list, tuple)) and len(x) > 3:
-                inputs = hoist and all(not isinstance(y, _Symbol) or y.name[0] == "x" for y in x)
-                if not inputs and depth:
-                    continue
-                table = code.tuples if inputs else tuples
+            shared = hoist and all(not isinstance(y, _Symbol) or y.name[0] == "x" for y in x) \
+                if isinstance(x, (list, tuple)) and len(x) > 1 else None
+            if shared or shared is False and not depth:
+                table = code.tuples if shared else tuples
                 if texts[k] not in table:
-                    table[texts[k]] = f"{'w' if inputs else 'u'}{len(table)}"
-                    (code.prologue if inputs else body).append(f"{table[texts[k]]} = {texts[k]}")
+                    table[texts[k]] = f"{'w' if shared else 'u'}{len(table)}"
+                    (code.prologue if shared else body).append(f"{table[texts[k]]} = {texts[k]}")
                 texts[k] = table[texts[k]]
-        text = template.format(*texts)
-        text += f"  # {comment}" if comment else ""
+        text = template.format(*texts) + (f"  # {comment}" if comment else "")
         if target is None:
             body.append("    " * depth + text)
-            depth += opens
+            depth += template.endswith(":")
         elif target.name[0] == "t" and reads[target] == 1 and target not in keep and len(text) < 70:
             inline[target] = (text, template[0].isalpha() and template.endswith(")"))
         else:
             body.append("    " * depth + f"{target.name} = {text}")
     return body
-
-def _source(x, inline, code, bare=False):
-    """Source for an operand, with a temporary's expression written in (in parentheses unless
-    bare or a call)."""
-    if isinstance(x, (list, tuple)):
-        return "(" + "".join(_source(y, inline, code) + ", " for y in x) + ")"
-    if isinstance(x, _Symbol) and x in inline:
-        text, call = inline.pop(x)
-        return text if bare or call else f"({text})"
-    return _literal(x, code)
-
-def _flat(operands):
-    """The symbols among the operands, and inside lists and tuples."""
-    for x in operands:
-        for y in x if isinstance(x, (list, tuple)) else (x,):
-            if isinstance(y, _Symbol):
-                yield y
-
-def _same(a, b):
-    """Whether two floats are the same number: nan is nan, -0.0 is not 0.0."""
-    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b) or a != a and b != b
 
 def _key(x, data, i):
     """What a trace must find again in argument i: its shape, and each value but the floats,
@@ -1706,17 +1680,19 @@ def _key(x, data, i):
     if type(x) in (list, tuple):
         return type(x), tuple([_key(y, data, i) for y in x])
     try:
-        hash(x)
+        return type(x), x, hash(x)
     except TypeError:
         raise TypeError(f"jit: argument {i}, {x!r}, can be neither traced nor compared: pass "
                         f"floats, lists or tuples of them, or hashable values") from None
-    return type(x), x
 
 def _rebuild(x, data):
     """x with each float replaced by the next of data (the traced inputs), as _key reads it."""
     if isinstance(x, float):
         return next(data)
     return type(x)([_rebuild(y, data) for y in x]) if type(x) in (list, tuple) else x
+
+def _same(a, b):                                     # the same float: -0.0 is not 0.0, nan is nan
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b) or a != a and b != b
 
 class _Trace:
     """One compiled trace: its source, the function it defines, and what it was traced for."""
@@ -1725,7 +1701,7 @@ class _Trace:
         lines = code.prologue + [line for source in code.defs for line in source] + body
         self.source = (f"# generated by tinygrad_scalar.jit from {_comment(title)}\n"
                        f"def run({', '.join(inputs)}):\n" + "".join(f"    {t}\n" for t in lines) +
-                       f"    return {''.join(_literal(r, code) + ', ' for r in returns)}\n")
+                       f"    return {''.join(_source(r, code) + ', ' for r in returns)}\n")
         exec(compile(self.source, "<jit>", "exec"), code.namespace)
         self.run, self.outside, self.key, self.shape = code.namespace["run"], code.outside, key, shape
 
@@ -1758,7 +1734,10 @@ class _Jitted:
             raise TypeError(f"jit: pass arguments by position, got keywords {sorted(kwargs)!r}")
         if self.params is None and any(isinstance(a, Value) for a in args):
             return self._eager(*args)                # called on Values (inside grad, say): f itself
-        xs, key = self._split(args)
+        leaves = self._leaves(args)                  # grad's argnums, jit(f)'s floats: they learn
+        xs = [p.data for p in self.params] if self.params is not None else \
+            [_value(args[i], "jit").data for i in leaves]
+        key = (len(args), *[i in leaves or _key(a, xs, i) for i, a in enumerate(args)])
         for locked in (False, True):                 # one thread traces, the others use its trace
             with self.lock if locked else contextlib.nullcontext():
                 for trace in list(self.traces):
@@ -1770,7 +1749,7 @@ class _Jitted:
                         except (ArithmeticError, ValueError):
                             break                    # trace again: f raises the engine's own error
                 if locked:
-                    trace = self._trace(args, xs, key)
+                    trace = self._trace(args, xs, key, leaves)
                     self.traces = [trace] + self.traces[:self.MAX_TRACES - 1]
         try:
             return self._shaped(trace, trace.run(*xs))
@@ -1780,43 +1759,28 @@ class _Jitted:
     def _eager(self, *args):
         if self.mode in ("f", "loss"):
             return self.f(*args)
-        transform = value_and_grad if self.mode == "value_and_grad" else grad
-        return transform(self.f, self.argnums)(*args)
+        return (value_and_grad if self.mode == "value_and_grad" else grad)(self.f, self.argnums)(*args)
 
     def _leaves(self, args):
-        """The positions of the arguments that become leaves that learn (the others are data):
-        grad's argnums, or jit(f)'s float arguments (as eager f gets Values)."""
         if self.mode in ("f", "loss"):
             return [i for i, a in enumerate(args) if isinstance(a, float) and self.mode == "f"]
         return list(dict.fromkeys(_argnums(self.argnums, len(args), "grad")))
 
-    def _split(self, args):
-        """Return the numbers the code takes (the leaves' first) and the key a trace must fit."""
-        leaves = self._leaves(args)
-        xs = [p.data for p in self.params] if self.mode == "loss" else \
-            [_value(args[i], "jit").data for i in leaves]
-        data, key = [], [len(args)]
-        for i, a in enumerate(args):
-            key.append("learns" if i in leaves else _key(a, data, i))
-        return xs + data, tuple(key)
-
-    def _trace(self, args, xs, key):
-        """Trace f; if a model's call cannot be a function of its own, trace it again inline."""
+    def _trace(self, args, xs, key, positions):
+        """Trace f; where a model's call cannot be a function of its own, trace f again inline."""
         try:
-            return self._trace_once(args, xs, key, False)
+            return self._trace_once(args, xs, key, positions, False)
         except _Inline:
-            return self._trace_once(args, xs, key, True)
-        except _ReadError:                           # (also str(v) in an op's error message)
-            with no_grad():                          # so if eager f raises, that error it is
-                self._eager(*[Value(a) if isinstance(a, float) and self.mode == "f" else a
-                              for a in args])
+            return self._trace_once(args, xs, key, positions, True)
+        except _ReadError:                           # (str(v) in an op's error message, say:
+            with no_grad():                          # eager f raises that error, and so do we)
+                self._eager(*[Value(a) if i in positions else a for i, a in enumerate(args)])
             raise
 
-    def _trace_once(self, args, xs, key, inline):
+    def _trace_once(self, args, xs, key, positions, inline):
         """Run f on Values holding symbols, write the code for what it did, compile it."""
-        positions = self._leaves(args)
         leaves = wrt = self.params
-        if self.mode != "loss":
+        if self.params is None:
             leaves = [Value(0.0) for _ in positions]
             wrt = [] if self.mode == "f" else [leaves[positions.index(i)]
                                                 for i in _argnums(self.argnums, len(args), "grad")]
@@ -1827,11 +1791,10 @@ class _Jitted:
         try:
             for p, x, name in zip(leaves, xs, names):
                 p.data = _Symbol(code, x, name)
-            data = iter([_node(_Symbol(code, x, name), (), None)
+            data = iter([_node(_Symbol(code, x, name), (), None)          # the data: constants
                          for x, name in zip(xs[len(leaves):], names[len(leaves):])])
-            call_args = [leaves[positions.index(i)] if i in positions else _rebuild(a, data)
-                         for i, a in enumerate(args)]
-            result = _inside(self.f, *call_args)
+            result = _inside(self.f, *[leaves[positions.index(i)] if i in positions else
+                                       _rebuild(a, data) for i, a in enumerate(args)])
             if code.bail:                            # f caught _Inline
                 raise _Inline
             if code.failed is not None:              # f caught an op's error: that branch
@@ -1842,8 +1805,7 @@ class _Jitted:
             if wrt:                                  # the gradients, for argnums in their order
                 _write_backward(code, outs[0], 1.0)
                 grads = list(dict.fromkeys("d" + w.data.name for w in wrt))
-                code.prologue[:0] = [" = ".join(grads[i:i + 8]) + " = 0.0"
-                                     for i in range(0, len(grads), 8)]
+                code.prologue += [" = ".join(grads[i:i + 8]) + " = 0.0" for i in range(0, len(grads), 8)]
                 returns += [_Symbol(code, 0.0, "d" + w.data.name) for w in wrt]
             return _Trace(code, returns, names, self.__name__, key, shape)
         finally:
@@ -1892,9 +1854,9 @@ def jit(f):
     """Return f computed by code written from one trace, as jax.jit; jit(grad(f)) and
     jit(value_and_grad(f)) write the backward pass too. The floats in the arguments, in lists
     and tuples too, are the code's inputs; the other arguments reach f as they are, and another
-    value of them, another shape, or another branch at a comparison traces f again. A Value
-    from outside f is guarded: a new number traces f again. Any other number f reads is frozen
-    at the trace, and work that reaches no output nor guard is dropped, as in JAX."""
+    value of them, another shape, or another branch at a comparison traces f again, as does a
+    new number in a Value from outside f. Any other number f reads is frozen at the trace, and
+    work that reaches no output nor guard is dropped, as in JAX."""
     if isinstance(f, _Jitted):
         return f
     if not callable(f):
@@ -1904,9 +1866,9 @@ def jit(f):
 
 def jit_loss(loss_fn, params):
     """Return step(*data): loss_fn(*data) by jitted code, setting each of params' .grad (not
-    adding); each call reads params' current .data, so that loss = step(*batch); opt.step()
-    trains. The data are inputs, as jit's: another batch of the same shape reuses the code.
-    loss_fn may also return (loss, [Values...]); step then returns (loss, [floats])."""
+    adding). Each call reads params' current .data, so loss = step(*batch); opt.step() trains;
+    the data are inputs, as in jit: another batch of the same shape reuses the code. loss_fn may
+    also return (loss, [Values...]); step then returns (loss, [floats])."""
     try:
         params = list(params) if not isinstance(params, Value) else [params]
     except TypeError:
