@@ -1369,14 +1369,12 @@ import contextlib
 import sys
 from keyword import iskeyword
 
-class _Retrace(Exception):
-    """Raised by generated code when a guard fails: the call takes another branch than the trace."""
-
-class _Inline(Exception):
-    """A model's call that cannot be a function of its own: f is traced again, writing it inline."""
-
-class _ReadError(TypeError):
-    """A traced number read as a plain one: that would bake the trace's number into the code."""
+class _Retrace(Exception):      # raised by a failed guard: this call goes another way than the trace
+    pass
+class _Inline(Exception):       # a model's call that cannot be a function: trace f again, inline
+    pass
+class _ReadError(TypeError):    # a traced number read as a plain one would be baked into the code
+    pass
 
 class _Code:
     """The code being written: its functions' lines, their namespace, the Values from outside."""
@@ -1392,16 +1390,14 @@ class _Code:
         self.wanted, self.inline, self.frame, self.bail = wanted, inline, 0, False
         self.count, self.nodes, self.open, self.failed = 0, 0, True, None   # (an op's error)
 
-    def bind(self, obj):
-        """Give obj a name in the namespace (its own where free and plain) and return it."""
+    def bind(self, obj):                             # a name for obj: its own where free and plain
         base = str(getattr(obj, "__name__", "fn")).strip("_")
         name = base = base if base.isidentifier() and base.isascii() and not iskeyword(base) else "fn"
         while self.namespace.setdefault(name, obj) is not obj:
             name = f"{base}_{len(self.namespace)}"
         return name
 
-    def __call__(self, out, parents):
-        """_node's hook while tracing: name the node vN, comment its line, guard outside Values."""
+    def __call__(self, out, parents):                # _node's hook: name vN, comment, guard outside
         self.made.add(out)
         for p in parents:
             if p.data.__class__ is not _Symbol and p not in self.made:
@@ -1419,8 +1415,7 @@ class _Code:
         return _Inline()
 
     def call_model(self, model, x):
-        """Module.__call__ while tracing: a line calling the function the model's first call was
-        traced into; inline where it cannot be (an input that learns, a call inside a call)."""
+        """Module.__call__ while tracing: call the function its first call was traced into."""
         xs = [x] if isinstance(x, (Value, numbers.Real)) else x
         if self.inline or self.frame or not isinstance(xs, (list, tuple)) or not all(
                 _real(v) or isinstance(v, Value) and not v.requires_grad for v in xs):
@@ -1429,7 +1424,7 @@ class _Code:
             if isinstance(v, Value):
                 self(v, (v,))                            # an input from outside f is guarded
         nums = [_value(v, "jit").data for v in xs]
-        if (id(model), len(nums)) not in self.models:
+        if (id(model), len(nums)) not in self.models:    # (inline: an input that learns...)
             self.models[id(model), len(nums)] = self.define(model, nums)
         name, value_of, reads, leaves = self.models[id(model), len(nums)]
         try:
@@ -1480,8 +1475,7 @@ class _Code:
         return name, scope["value"], [s.value for s in read], leaves
 
 class _Symbol:
-    """A number in the code being written: its value in the trace, its name, its code, and the
-    function it belongs to (0: run() itself)."""
+    """A number in the code being written: value in the trace, name, code, function (0: run)."""
     __slots__ = ("name", "value", "code", "frame")
 
     def __init__(self, code, value, name=None):
@@ -1489,8 +1483,7 @@ class _Symbol:
         self.name, self.value, self.code = name or f"t{code.count}", value, code
         self.frame = code.frame
 
-    def write(self, fn, template, *operands):
-        """Compute fn on the operands' values; write name = template filled with the operands."""
+    def write(self, fn, template, *operands):        # fn on the values, a line that computes it
         try:
             value = fn(*[_traced_value(x, self.code) for x in operands])
         except Exception as e:
@@ -1500,8 +1493,7 @@ class _Symbol:
         self.code.lines.append((out, template, operands, ""))
         return out
 
-    def call(self, fn, *args):
-        """Write a call of fn (a helper, or a float function) on args: Part I's protocol."""
+    def call(self, fn, *args):                       # Part I's protocol: write a call of fn
         if fn is _math:                              # _math(exp, x, ...) is written exp(x): an
             f, x, op, domain = args                  # error there retraces, and _math raises it
             return self.write(lambda v: _math(f, v, op, domain), self.code.bind(f) + "({})", x)
@@ -1531,34 +1523,23 @@ class _Symbol:
     def __rpow__(b, a): return b.call(_power, a, b)
     __hash__ = object.__hash__                       # (== writes code: keep symbols out of lists)
 
-def _binary(name, template):
-    """Make symbol <op> x and x <op> symbol: each writes one line, as the engine's float
-    arithmetic computes it (1.0·x is x); a Value's own op answers a Value."""
-    fn = getattr(operator, name)
-    def forward(a, b):
-        if b.__class__ is Value:
-            return NotImplemented
-        return a if fn is operator.mul and _one(b) else a.write(fn, template, a, b)
-
-    def reverse(b, a):
-        if a.__class__ is Value:
-            return NotImplemented
-        return b if fn is operator.mul and _one(a) else b.write(fn, template, a, b)
-    setattr(_Symbol, f"__{name}__", forward)
-    setattr(_Symbol, f"__r{name}__", reverse)
+def _binary(name, sign):
+    """Give symbols a <sign> b and b <sign> a, each a line as the engine's float arithmetic
+    computes it; with a Value, the Value's own op answers (NotImplemented)."""
+    fn, template = getattr(operator, name), "{} " + sign + " {}"
+    setattr(_Symbol, f"__{name}__", lambda a, b: NotImplemented if b.__class__ is Value else
+            a.write(fn, template, a, b))
+    setattr(_Symbol, f"__r{name}__", lambda b, a: NotImplemented if a.__class__ is Value else
+            b.write(fn, template, a, b))
 
 for _name, _sign in [("add", "+"), ("sub", "-"), ("mul", "*"), ("truediv", "/"), ("lt", "<"),
                      ("le", "<="), ("gt", ">"), ("ge", ">="), ("eq", "=="), ("ne", "!=")]:
-    _binary(_name, "{} " + _sign + " {}")      # (__rlt__ and the like: never called, harmless)
+    _binary(_name, _sign)                      # (__rlt__ and the like: never called, harmless)
 del _name, _sign
-
-def _one(x):                                         # 1.0 exactly: 1.0 * x is x, no line needed
-    return x.__class__ is float and x == 1.0
 
 _INLINE = {_mask: "0.0 if {} else {}", _dot_of: "sum(map(mul, {}, {}), 0.0) + {}"}
 
-def _traced_value(x, code):
-    """The value of an operand in the trace, checking that it belongs to the code being written."""
+def _traced_value(x, code):                          # an operand's value, if it is the code's
     if isinstance(x, _Symbol):
         if x.code is not code or not code.open:
             raise RuntimeError("jit: a traced Value was kept after its trace and used: keep none")
@@ -1588,8 +1569,7 @@ def _source(x, code, inline=None, bare=False):
         return f"({text})" if text.startswith("-") else text
     return repr(x) if isinstance(x, (bool, int, str)) or x is None else code.bind(x)
 
-def _comment(text):
-    """A user's string (a label, a class name) made safe for a comment: printable characters."""
+def _comment(text):                                  # a user's string, safe in a comment
     return "".join(c for c in str(text) if c.isprintable())[:60]
 
 def _write_backward(code, root, seed):
@@ -1685,8 +1665,7 @@ def _key(x, data, i):
         raise TypeError(f"jit: argument {i}, {x!r}, can be neither traced nor compared: pass "
                         f"floats, lists or tuples of them, or hashable values") from None
 
-def _rebuild(x, data):
-    """x with each float replaced by the next of data (the traced inputs), as _key reads it."""
+def _rebuild(x, data):                               # x, each float the next of data, as _key
     if isinstance(x, float):
         return next(data)
     return type(x)([_rebuild(y, data) for y in x]) if type(x) in (list, tuple) else x
@@ -1705,8 +1684,7 @@ class _Trace:
         exec(compile(self.source, "<jit>", "exec"), code.namespace)
         self.run, self.outside, self.key, self.shape = code.namespace["run"], code.outside, key, shape
 
-    def fits(self, key):
-        """Whether this trace serves a call of this key, with the outside Values as they were."""
+    def fits(self, key):                             # a call of this key, outside Values unchanged
         return self.key == key and all(_same(p.data, x) for p, x in self.outside.items())
 
 class _Jitted:
@@ -1774,7 +1752,8 @@ class _Jitted:
             return self._trace_once(args, xs, key, positions, True)
         except _ReadError:                           # (str(v) in an op's error message, say:
             with no_grad():                          # eager f raises that error, and so do we)
-                self._eager(*[Value(a) if i in positions else a for i, a in enumerate(args)])
+                self._eager(*[Value(a) if i in positions and self.mode == "f" else a
+                              for i, a in enumerate(args)])
             raise
 
     def _trace_once(self, args, xs, key, positions, inline):
@@ -1816,20 +1795,16 @@ class _Jitted:
                 p.data = x
 
     def _outputs(self, result):
-        """Check what f returned; return its Values and how to shape the floats the code returns."""
-        if self.mode == "loss" and isinstance(result, (tuple, list)) and len(result) == 2 \
-                and isinstance(result[1], (tuple, list)):
-            loss, aux = result
-            if isinstance(loss, Value) and aux and all(isinstance(a, Value) for a in aux):
-                return [loss] + list(aux), ("aux", len(aux))
-        if self.mode in ("grad", "value_and_grad") and not isinstance(result, (Value, bool)) \
-                and isinstance(result, numbers.Real):
-            result = _value(result, "grad")          # a constant, as grad takes it: slope 0
-        if isinstance(result, Value):
-            return [result], None
-        if self.mode == "f" and isinstance(result, (tuple, list)) and result \
-                and all(isinstance(r, Value) for r in result):
-            return list(result), type(result)
+        """Check what f returned; return its Values and the shape to give the code's floats."""
+        outs, shape, many = [result], None, isinstance(result, (tuple, list)) and result
+        if self.mode == "loss" and many and len(result) == 2 and isinstance(result[1], (tuple, list)):
+            outs, shape = [result[0], *result[1]], len(result[1])    # loss and some Values
+        elif self.mode == "f" and many:
+            outs, shape = list(result), type(result)
+        elif self.mode != "f" and _real(result) and not isinstance(result, bool):
+            outs = [_value(result, "grad")]          # a constant, as grad takes it: slope 0
+        if shape != 0 and all(isinstance(o, Value) for o in outs):
+            return outs, shape
         try:
             shown = repr(result)
         except _ReadError:
@@ -1839,16 +1814,15 @@ class _Jitted:
 
     def _shaped(self, trace, out):
         """Give the flat tuple the code returns the shape f (or grad, or value_and_grad) gives."""
-        shape, mode = trace.shape, self.mode
-        if mode == "f":
-            return out[0] if shape is None else shape(out)
-        if mode == "loss":
-            k = 1 + (shape[1] if shape else 0)
+        if self.mode == "f":
+            return out[0] if trace.shape is None else trace.shape(out)
+        if self.mode == "loss":
+            k = 1 + (trace.shape or 0)
             for p, g in zip(self.params, out[k:]):
                 p.grad = g
-            return out[0] if shape is None else (out[0], list(out[1:k]))
+            return out[0] if trace.shape is None else (out[0], list(out[1:k]))
         grads = out[1] if isinstance(self.argnums, int) else tuple(out[1:])
-        return (out[0], grads) if mode == "value_and_grad" else grads
+        return (out[0], grads) if self.mode == "value_and_grad" else grads
 
 def jit(f):
     """Return f computed by code written from one trace, as jax.jit; jit(grad(f)) and
