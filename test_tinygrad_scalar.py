@@ -4099,6 +4099,8 @@ JIT_BINARY = [
     ("**",             lambda a, b: (abs(a) + 0.5) ** b.tanh()),
     ("sum",            lambda a, b: vsum([a, b, a, 1.5])),
     ("dot",            lambda a, b: dot([a, b, 0.5], [b, -2.0, a], a).tanh()),
+    ("dot of two",     lambda a, b: dot([a, b], [b, -2.0], a).tanh()),     # jit writes it with +
+    ("dot of one",     lambda a, b: dot([b], [a], -0.0)),
     ("logsumexp",      lambda a, b: logsumexp([a, b, -1.0])),
     ("Mul",            lambda a, b: Mul.apply(a, b.tanh())),
 ]

@@ -1497,6 +1497,10 @@ class _Symbol:
         if fn is _math:                              # _math(exp, x, ...) is written exp(x): an
             f, x, op, domain = args                  # error there retraces, and _math raises it
             return self.write(lambda v: _math(f, v, op, domain), self.code.bind(f) + "({})", x)
+        if fn is _dot_of and len(args[0]) <= 2:      # a sum of two adds as + does: no call
+            pairs = [y for pair in zip(args[0], args[1]) for y in pair]
+            return self.write(lambda *v: _dot_of(v[0:-1:2], v[1:-1:2], v[-1]),
+                              "0.0" + " + {} * {}" * len(args[0]) + " + {}", *pairs, args[2])
         template = _INLINE.get(fn) or self.code.bind(fn) + "(" + ", ".join(["{}"] * len(args)) + ")"
         return self.write(fn, template, *args)
 
@@ -1659,11 +1663,10 @@ def _key(x, data, i):
         return float
     if type(x) in (list, tuple):
         return type(x), tuple([_key(y, data, i) for y in x])
-    try:
-        return type(x), x, hash(x)
-    except TypeError:
+    if type(x).__hash__ is None:                     # a numpy array, a dict, a set
         raise TypeError(f"jit: argument {i}, {x!r}, can be neither traced nor compared: pass "
-                        f"floats, lists or tuples of them, or hashable values") from None
+                        f"floats, lists or tuples of them, or hashable values")
+    return type(x), x
 
 def _rebuild(x, data):                               # x, each float the next of data, as _key
     if isinstance(x, float):
@@ -1747,9 +1750,10 @@ class _Jitted:
     def _trace(self, args, xs, key, positions):
         """Trace f; where a model's call cannot be a function of its own, trace f again inline."""
         try:
-            return self._trace_once(args, xs, key, positions, False)
-        except _Inline:
-            return self._trace_once(args, xs, key, positions, True)
+            try:
+                return self._trace_once(args, xs, key, positions, False)
+            except _Inline:
+                return self._trace_once(args, xs, key, positions, True)
         except _ReadError:                           # (str(v) in an op's error message, say:
             with no_grad():                          # eager f raises that error, and so do we)
                 self._eager(*[Value(a) if i in positions and self.mode == "f" else a
