@@ -2431,6 +2431,14 @@ class Square(ScalarFunction):
         return f_prime * d_out
 
 
+@pytest.mark.parametrize("result", [Value(2.0), True, "2", None, [2.0]], ids=repr)
+def test_scalar_function_forward_must_return_a_real_number(result):
+    Bad = type("Bad", (ScalarFunction,), {"forward": staticmethod(lambda ctx, x: result),
+                                          "backward": staticmethod(lambda ctx, g: g)})
+    with pytest.raises(TypeError, match=names("Bad.forward", "real number")):
+        Bad.apply(Value(1.0))
+
+
 class Mul(ScalarFunction):
     @staticmethod
     def forward(ctx, x, y):
@@ -3806,6 +3814,17 @@ def test_micrograd_init_draws_as_micrograd_does(global_random):
     assert [p.data for p in model.parameters()] == expected
 
 
+def test_default_init_is_micrograds_pinned_weights(global_random):
+    """random.seed(1337); MLP(2, [16, 16, 1]) is micrograd 0.1.0's model: its numbers, pinned here from
+    micrograd itself so that the check runs without micrograd installed."""
+    random.seed(1337)
+    ps = [p.data for p in MLP(2, [16, 16, 1]).parameters()]
+    assert len(ps) == 337 and ps[:4] == [0.23550571390294128, 0.06653114721000164, 0.0, -0.26830328150124894]
+    assert ps[-3:] == [-0.3223491002609964, -0.2532524374373504, 0.0]
+    weights = [p for i, p in enumerate(ps[:48]) if i % 3 != 2]
+    assert all(-1 < w < 1 for w in weights) and len(set(weights)) == len(weights)
+
+
 def test_pytorch_init_is_nn_linears():
     model = MLP(4, [9, 1], seed=2, init="pytorch")
     for layer, nin in zip(model.layers, (4, 9)):
@@ -4101,6 +4120,7 @@ JIT_BINARY = [
     ("dot",            lambda a, b: dot([a, b, 0.5], [b, -2.0, a], a).tanh()),
     ("dot of two",     lambda a, b: dot([a, b], [b, -2.0], a).tanh()),     # jit writes it with +
     ("dot of one",     lambda a, b: dot([b], [a], -0.0)),
+    ("dot, scaled",    lambda a, b: dot([a, b, 0.5], [b, -2.0, a], a) * b - dot([a, b], [b, a], 1.0) * a),
     ("logsumexp",      lambda a, b: logsumexp([a, b, -1.0])),
     ("Mul",            lambda a, b: Mul.apply(a, b.tanh())),
 ]
