@@ -1358,18 +1358,16 @@ def make_linear(n=50, weight=5.0, bias=10.0, noise=3.0, x_range=(-10.0, 10.0), s
 # jit(f) runs f once on Values whose numbers are symbols: an operation on a symbol computes its
 # number and writes a line of Python that computes it again. The ops, their closures and Part
 # I's helpers run unchanged (a helper hands a symbol its call()). A comparison becomes a guard,
-# a line that sends another branch back to f; reading a symbol as a plain number raises. The
-# backward pass is backward()'s own loop, written out. A model's call is traced once, into a
-# function of its own (forward, yield the output, backward) that every later call reuses.
-# Where the code's numbers come from, as in JAX: the floats in f's arguments are its inputs; a
-# Value from outside f is guarded (a new number traces f again); any other number f reads from
-# Python (a float in a list it closes over) is frozen at the trace.
+# a line that sends another branch back to f. The backward pass is backward()'s own loop,
+# written out; a model's call is traced once, into a function that later calls reuse. The
+# code's numbers come from f's arguments (their floats are its inputs), from Values outside f
+# (guarded: a new number traces f again), or from Python state f reads: frozen, as in JAX.
 
 import contextlib
 import sys
 from keyword import iskeyword
 
-class _Retrace(Exception):      # raised by a failed guard: this call goes another way than the trace
+class _Retrace(Exception):      # a failed guard: this call goes another way than the trace
     pass
 class _Inline(Exception):       # a model's call that cannot be a function: trace f again, inline
     pass
@@ -1392,7 +1390,8 @@ class _Code:
 
     def bind(self, obj):                             # a name for obj: its own where free and plain
         base = str(getattr(obj, "__name__", "fn")).strip("_")
-        name = base = base if base.isidentifier() and base.isascii() and not iskeyword(base) else "fn"
+        plain = base.isidentifier() and base.isascii() and not iskeyword(base)
+        name = base = base if plain else "fn"
         while self.namespace.setdefault(name, obj) is not obj:
             name = f"{base}_{len(self.namespace)}"
         return name
@@ -1415,7 +1414,8 @@ class _Code:
         return _Inline()
 
     def call_model(self, model, x):
-        """Module.__call__ while tracing: call the function its first call was traced into."""
+        """Module.__call__ while tracing: call the function its first call was traced into;
+        inline, a call whose input learns or a call inside a call."""
         xs = [x] if isinstance(x, (Value, numbers.Real)) else x
         if self.inline or self.frame or not isinstance(xs, (list, tuple)) or not all(
                 _real(v) or isinstance(v, Value) and not v.requires_grad for v in xs):
@@ -1423,11 +1423,11 @@ class _Code:
         for v in xs:
             if isinstance(v, Value):
                 self(v, (v,))                            # an input from outside f is guarded
-        nums = [_value(v, "jit").data for v in xs]
-        if (id(model), len(nums)) not in self.models:    # (inline: an input that learns...)
-            self.models[id(model), len(nums)] = self.define(model, nums)
-        name, value_of, reads, leaves = self.models[id(model), len(nums)]
-        try:
+        nums, key = [_value(v, "jit").data for v in xs], (id(model), len(xs))
+        if key not in self.models:
+            self.models[key] = self.define(model, nums)
+        name, value_of, reads, leaves = self.models[key]
+        try:                                             # its output's number, for the trace
             out = _Symbol(self, value_of(*[_traced_value(n, self) for n in nums], *reads))
         except Exception:                                # f raises it, with the call inline
             raise self.give_up() from None
@@ -1463,10 +1463,10 @@ class _Code:
             self.defs.append([f"def {name}({', '.join(args)}):  # {_comment(model)}"] +
                              [f"    nonlocal {grads}"] * bool(leaves) +
                              ["    " + line for line in _write(self, self.lines, set())])
-            scope = dict(self.namespace)                 # its forward again, on numbers: what
+            scope = dict(self.namespace)                 # its forward on numbers, for the trace
             exec(compile(f"def value({', '.join(args + [s.name for s in read])}):\n" + "".join(
                 f"    {t}\n" for t in _write(self, forward + returns, set(), False)), "<jit>",
-                "exec"), scope)                          # later calls give, while tracing
+                "exec"), scope)
         except (ArithmeticError, ValueError, _ReadError):
             raise self.give_up() from None               # f raises it, with the call inline
         finally:
@@ -1540,7 +1540,6 @@ for _name, _sign in [("add", "+"), ("sub", "-"), ("mul", "*"), ("truediv", "/"),
                      ("le", "<="), ("gt", ">"), ("ge", ">="), ("eq", "=="), ("ne", "!=")]:
     _binary(_name, _sign)                      # (__rlt__ and the like: never called, harmless)
 del _name, _sign
-
 _INLINE = {_mask: "0.0 if {} else {}", _dot_of: "sum(map(mul, {}, {}), 0.0) + {}"}
 
 def _traced_value(x, code):                          # an operand's value, if it is the code's
@@ -1577,9 +1576,8 @@ def _comment(text):                                  # a user's string, safe in 
     return "".join(c for c in str(text) if c.isprintable())[:60]
 
 def _write_backward(code, root, seed):
-    """Write backward()'s loop for root, its gradient seed: each node's gradient dvN from 0, its
-    block skipped when it is 0; a leaf in code.wanted gets its part added to its dxN (set to 0 in
-    run()). Return the leaves it adds to."""
+    """Write backward()'s loop for root, from its gradient seed: each node's gradient dvN from 0,
+    its block skipped at 0; a leaf in code.wanted adds into its dxN. Return those leaves."""
     acc, names, leaves, start = {}, {}, [], len(code.lines)
     used = {"d" + w.data.name for w in code.wanted}
     def add(v, d):                                   # v.grad += d, as backward() does it
@@ -1587,7 +1585,7 @@ def _write_backward(code, root, seed):
             name = "d" + v.data.name if isinstance(v.data, _Symbol) else "dc"
             if not v._prev:
                 leaves.append(v)
-            elif name in used:                       # (nodes may share a number: 1.0 * x)
+            elif name in used:                       # (nodes may share a number: _input's)
                 name = f"{name}_{len(names)}"
             names[v], acc[v] = name, 0.0
             used.add(name)
@@ -1619,7 +1617,7 @@ def _write_backward(code, root, seed):
 
 def _write(code, lines, keep, hoist=True):
     """Return a function's body: the lines nothing reads dropped, a temporary read once written
-    into its reader, a tuple of run()'s inputs (a neuron's weights) built once, first in run()."""
+    into its reader, a tuple built once (in run() if it holds run()'s inputs only)."""
     needed, kept, reads = set(keep), [], {}
     for line in reversed(lines):
         if line[0] is None or line[0] in needed:     # statements always stay
@@ -1634,17 +1632,16 @@ def _write(code, lines, keep, hoist=True):
         if template is None:                         # a block ends
             depth -= 1
             continue
-        bare = template.endswith(("Retrace", "+= {}"))
+        bare = template.endswith(("Retrace", "+= {}"))   # (no parentheses needed around x)
         texts = [_source(x, code, inline, bare) for x in operands]
         for k, x in enumerate(operands):
-            shared = hoist and all(not isinstance(y, _Symbol) or y.name[0] == "x" for y in x) \
-                if isinstance(x, (list, tuple)) and len(x) > 1 else None
-            if shared or shared is False and not depth:
-                table = code.tuples if shared else tuples
-                if texts[k] not in table:
+            if isinstance(x, (list, tuple)) and len(x) > 1:
+                shared = hoist and all(not isinstance(y, _Symbol) or y.name[0] == "x" for y in x)
+                table, lines_ = (code.tuples, code.prologue) if shared else (tuples, body)
+                if texts[k] not in table and (shared or not depth):
                     table[texts[k]] = f"{'w' if shared else 'u'}{len(table)}"
-                    (code.prologue if shared else body).append(f"{table[texts[k]]} = {texts[k]}")
-                texts[k] = table[texts[k]]
+                    lines_.append(f"{table[texts[k]]} = {texts[k]}")
+                texts[k] = table.get(texts[k], texts[k])
         text = template.format(*texts) + (f"  # {comment}" if comment else "")
         if target is None:
             body.append("    " * depth + text)
@@ -1656,8 +1653,8 @@ def _write(code, lines, keep, hoist=True):
     return body
 
 def _key(x, data, i):
-    """What a trace must find again in argument i: its shape, and each value but the floats,
-    which go to data (they are the code's inputs). TypeError for what jit cannot compare."""
+    """What a trace must find again in argument i: its shape and each value but the floats,
+    which go to data (the code's inputs). TypeError for what jit cannot compare."""
     if isinstance(x, float):
         data.append(x)
         return float
@@ -1673,9 +1670,6 @@ def _rebuild(x, data):                               # x, each float the next of
         return next(data)
     return type(x)([_rebuild(y, data) for y in x]) if type(x) in (list, tuple) else x
 
-def _same(a, b):                                     # the same float: -0.0 is not 0.0, nan is nan
-    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b) or a != a and b != b
-
 class _Trace:
     """One compiled trace: its source, the function it defines, and what it was traced for."""
     def __init__(self, code, returns, inputs, title, key, shape):
@@ -1685,10 +1679,13 @@ class _Trace:
                        f"def run({', '.join(inputs)}):\n" + "".join(f"    {t}\n" for t in lines) +
                        f"    return {''.join(_source(r, code) + ', ' for r in returns)}\n")
         exec(compile(self.source, "<jit>", "exec"), code.namespace)
-        self.run, self.outside, self.key, self.shape = code.namespace["run"], code.outside, key, shape
+        self.run, self.outside = code.namespace["run"], code.outside
+        self.key, self.shape = key, shape
 
-    def fits(self, key):                             # a call of this key, outside Values unchanged
-        return self.key == key and all(_same(p.data, x) for p, x in self.outside.items())
+    def fits(self, key):                             # this key, and outside Values as they were:
+        return self.key == key and all(              # -0.0 is not 0.0, nan is nan
+            p.data == x and math.copysign(1.0, p.data) == math.copysign(1.0, x) or
+            p.data != p.data and x != x for p, x in self.outside.items())
 
 class _Jitted:
     """The function jit returns: code generated for f, written on the first call."""
@@ -1715,9 +1712,11 @@ class _Jitted:
             raise TypeError(f"jit: pass arguments by position, got keywords {sorted(kwargs)!r}")
         if self.params is None and any(isinstance(a, Value) for a in args):
             return self._eager(*args)                # called on Values (inside grad, say): f itself
-        leaves = self._leaves(args)                  # grad's argnums, jit(f)'s floats: they learn
+        leaves = [] if self.mode == "loss" else [i for i, a in enumerate(args) if isinstance(
+            a, float)] if self.mode == "f" else list(dict.fromkeys(_argnums(self.argnums, len(args),
+                                                                              "grad")))
         xs = [p.data for p in self.params] if self.params is not None else \
-            [_value(args[i], "jit").data for i in leaves]
+            [_value(args[i], "jit").data for i in leaves]     # the leaves first, then the data
         key = (len(args), *[i in leaves or _key(a, xs, i) for i, a in enumerate(args)])
         for locked in (False, True):                 # one thread traces, the others use its trace
             with self.lock if locked else contextlib.nullcontext():
@@ -1740,12 +1739,8 @@ class _Jitted:
     def _eager(self, *args):
         if self.mode in ("f", "loss"):
             return self.f(*args)
-        return (value_and_grad if self.mode == "value_and_grad" else grad)(self.f, self.argnums)(*args)
-
-    def _leaves(self, args):
-        if self.mode in ("f", "loss"):
-            return [i for i, a in enumerate(args) if isinstance(a, float) and self.mode == "f"]
-        return list(dict.fromkeys(_argnums(self.argnums, len(args), "grad")))
+        transform = value_and_grad if self.mode == "value_and_grad" else grad
+        return transform(self.f, self.argnums)(*args)
 
     def _trace(self, args, xs, key, positions):
         """Trace f; where a model's call cannot be a function of its own, trace f again inline."""
@@ -1788,7 +1783,8 @@ class _Jitted:
             if wrt:                                  # the gradients, for argnums in their order
                 _write_backward(code, outs[0], 1.0)
                 grads = list(dict.fromkeys("d" + w.data.name for w in wrt))
-                code.prologue += [" = ".join(grads[i:i + 8]) + " = 0.0" for i in range(0, len(grads), 8)]
+                code.prologue += [" = ".join(grads[i:i + 8]) + " = 0.0"
+                                  for i in range(0, len(grads), 8)]
                 returns += [_Symbol(code, 0.0, "d" + w.data.name) for w in wrt]
             return _Trace(code, returns, names, self.__name__, key, shape)
         finally:
@@ -1801,7 +1797,8 @@ class _Jitted:
     def _outputs(self, result):
         """Check what f returned; return its Values and the shape to give the code's floats."""
         outs, shape, many = [result], None, isinstance(result, (tuple, list)) and result
-        if self.mode == "loss" and many and len(result) == 2 and isinstance(result[1], (tuple, list)):
+        aux = many and len(result) == 2 and isinstance(result[1], (tuple, list))
+        if self.mode == "loss" and aux:
             outs, shape = [result[0], *result[1]], len(result[1])    # loss and some Values
         elif self.mode == "f" and many:
             outs, shape = list(result), type(result)
@@ -1830,11 +1827,10 @@ class _Jitted:
 
 def jit(f):
     """Return f computed by code written from one trace, as jax.jit; jit(grad(f)) and
-    jit(value_and_grad(f)) write the backward pass too. The floats in the arguments, in lists
-    and tuples too, are the code's inputs; the other arguments reach f as they are, and another
-    value of them, another shape, or another branch at a comparison traces f again, as does a
-    new number in a Value from outside f. Any other number f reads is frozen at the trace, and
-    work that reaches no output nor guard is dropped, as in JAX."""
+    jit(value_and_grad(f)) write the backward pass too. The floats in the arguments (in lists
+    and tuples too) are the code's inputs; other arguments reach f as they are, and another
+    value of them, another shape, a branch, or a new number in a Value from outside traces f
+    again. Other numbers f reads are frozen, and work that reaches no output is dropped."""
     if isinstance(f, _Jitted):
         return f
     if not callable(f):
@@ -1844,9 +1840,8 @@ def jit(f):
 
 def jit_loss(loss_fn, params):
     """Return step(*data): loss_fn(*data) by jitted code, setting each of params' .grad (not
-    adding). Each call reads params' current .data, so loss = step(*batch); opt.step() trains;
-    the data are inputs, as in jit: another batch of the same shape reuses the code. loss_fn may
-    also return (loss, [Values...]); step then returns (loss, [floats])."""
+    adding); it reads params' .data at each call, so loss = step(*batch); opt.step() trains.
+    loss_fn may also return (loss, [Values...]); step then returns (loss, [floats])."""
     try:
         params = list(params) if not isinstance(params, Value) else [params]
     except TypeError:
