@@ -3221,6 +3221,24 @@ def test_neural_net_bad_arguments(name, make, error, match):
         make()
 
 
+MODELS = [
+    ("Neuron", Neuron, lambda cls: cls(2, seed=0)),
+    ("Layer",  Layer,  lambda cls: cls(2, 1, seed=0)),
+    ("MLP",    MLP,    lambda cls: cls(2, [3, 1], seed=0)),
+]
+
+
+@pytest.mark.parametrize("name, base, make", MODELS, ids=[r[0] for r in MODELS])
+def test_a_subclass_that_overrides_forward_is_what_a_call_runs(name, base, make):
+    """model(x) calls model.forward(x), as in PyTorch, so a subclass's own forward is the one run."""
+    class Shifted(base):
+        def forward(self, x):
+            return super().forward(x) * 2 + 1
+
+    model, x = make(Shifted), [0.5, -1.0]
+    assert model(x).data == base.forward(model, x).data * 2 + 1, name
+
+
 ######## Optimizers: SGD and Adam against their formulas and torch.optim
 
 P0 = [1.5, -0.7, 3.0]

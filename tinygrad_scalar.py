@@ -1130,7 +1130,6 @@ class Module:
 
 class Neuron(Module):
     """act(w·x + b): w uniform(-1, 1), b = 0 (micrograd), or both uniform(±1/√nin) (PyTorch)."""
-    __call__ = Module.forward                        # a call: check the inputs, then _fire
     def __init__(self, nin, activation="relu", seed=None, *, nonlin=None, init="micrograd"):
         self.nin = _count(nin, "nin", "Neuron")
         self.activation = _activation(activation, nonlin, "Neuron")
@@ -1155,7 +1154,6 @@ class Neuron(Module):
 
 class Layer(Module):
     """nout neurons side by side, all reading the same nin inputs."""
-    __call__ = Module.forward                        # a call: check the inputs, then _fire
     def __init__(self, nin, nout, activation="relu", seed=None, *, nonlin=None, init="micrograd"):
         _count(nout, "nout", "Layer")
         activation, rng = _activation(activation, nonlin, "Layer"), _rng(seed)
@@ -1175,7 +1173,6 @@ class Layer(Module):
 
 class MLP(Module):
     """Layers in a row: MLP(2, [16, 16, 1]) maps 2 inputs through two hidden layers to 1 output."""
-    __call__ = Module.forward                        # a call: check the inputs, then _fire
     def __init__(self, nin, nouts, activation="relu", seed=None, *, nonlin=None, init="micrograd"):
         if not isinstance(nouts, (list, tuple)) or not nouts:
             raise TypeError(f"MLP: nouts must be a list of layer widths such as [16, 16, 1], "
