@@ -3372,6 +3372,17 @@ def test_optimizer_bad_arguments(name, make, error, match):
         make()
 
 
+def test_an_optimizer_of_twenty_thousand_parameters_is_built_at_once():
+    """The check for a parameter listed twice takes linear time (it took 45 s pairwise), and still
+    names the parameter."""
+    params = [Value(float(i)) for i in range(20_000)]
+    start = time.perf_counter()
+    SGD(params, lr=0.1)
+    assert time.perf_counter() - start < 1.0
+    with raises(ValueError, ("SGD", "parameter 20000", repr(params[7]), "more than once")):
+        SGD(params + [params[7]], lr=0.1)
+
+
 def test_sgd_accepts_lr_zero_and_then_changes_nothing():
     p = Value(1.0)
     p.grad = 5.0

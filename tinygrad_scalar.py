@@ -1213,10 +1213,11 @@ class _Optimizer:
                             f"got {params!r}") from None
         if not self.params:
             raise ValueError(f"{name}: got an empty parameter list")
+        first = {}                                   # each parameter's first place: linear time
         for i, p in enumerate(self.params):
             if not isinstance(p, Value):
                 raise TypeError(f"{name}: parameter {i} is {p!r}, expected a Value")
-            if self.params.index(p) != i:            # it would be stepped twice per step()
+            if first.setdefault(p, i) != i:          # it would be stepped twice per step()
                 raise ValueError(f"{name}: parameter {i} ({p!r}) is listed more than once")
         self.lr = _require(lr, name, "lr")
         self.weight_decay = _require(weight_decay, name, "weight_decay")
