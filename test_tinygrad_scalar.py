@@ -3652,6 +3652,25 @@ def test_failed_load_state_dict_changes_nothing(name, nouts, bad, errors):
     assert [p.data for p in model.parameters()] == [p.data for p in MLP(2, nouts, seed=1).parameters()]
 
 
+def _flat_names(state):
+    """The state with every item under its flat name (named_parameters()'s), "layers.0.bias[0]"."""
+    return {name: p.data for name, p in MLP(2, [2, 1], seed=1).named_parameters()}
+
+
+@pytest.mark.parametrize("name, bad, key", [
+    ("flat names only",             _flat_names,                                     "layers.0.bias[0]"),
+    ("a flat name beside the rest", lambda s: {**s, "layers.1.weight[0][0]": 5.0},  "layers.1.weight[0][0]"),
+    ("a flat name for a bias",      lambda s: {**s, "layers.1.bias[0]": 5.0},       "layers.1.bias[0]"),
+])
+def test_load_state_dict_refuses_a_key_state_dict_never_makes(name, bad, key):
+    """The conventions: wrong keys raise, naming the key, and change nothing."""
+    model = MLP(2, [2, 1], seed=0)
+    before = model.state_dict()
+    with raises(ValueError, ("load_state_dict", key)):
+        model.load_state_dict(bad(MLP(2, [2, 1], seed=1).state_dict()))
+    assert model.state_dict() == before, name
+
+
 def test_load_state_dict_ignores_key_order_and_accepts_any_real_number():
     model, other = MLP(2, [2, 1], seed=0), MLP(2, [2, 1], seed=1)
     state = other.state_dict()

@@ -1113,14 +1113,16 @@ class Module:
         return {k: _data(tree) for k, tree in self._named().items()}
 
     def load_state_dict(self, state):
-        """Set the parameters from state_dict() data; a wrong shape changes nothing and raises."""
+        """Set the parameters from state_dict() data; wrong keys or shapes raise, changing nothing."""
         where, params = f"load_state_dict: {type(self).__name__}", _by_name(self._named())
         if not isinstance(state, dict):
             raise ValueError(f"{where} expects a dict such as state_dict() gives, got {state!r}")
-        given, new = _by_name(state), {}
-        if set(given) != set(params):
-            name = min(set(given) ^ set(params), key=str)
-            raise ValueError(f"{where} {'needs' if name in params else 'has no'} {name}")
+        given, new, keys = _by_name(state), {}, set(self._named())
+        for wrong in (set(state) - keys, keys - set(state), set(given) ^ set(params)):
+            if wrong:                                # a key it has no, one it needs, a wrong length
+                name = min(wrong, key=str)
+                need = name in keys or name in params
+                raise ValueError(f"{where} {'needs' if need else 'has no'} {name}")
         for name, x in given.items():                # all checked before any is set
             if isinstance(x, bool):
                 raise TypeError(f"{where}: {name} expects a number, got {x!r}")
