@@ -2703,6 +2703,32 @@ def test_draw_dot_with_dot_shows_svg_in_a_notebook():
     assert "<svg" in bundle["image/svg+xml"]
 
 
+DRAWINGS = [
+    ("graph_text",        lambda f: ts.graph_text(f)),
+    ("graph_text step=1", lambda f: ts.graph_text(f, step=1)),
+    ("backward_steps",    lambda f: ts.backward_steps(f)),
+    ("draw_dot",          lambda f: ts.draw_dot(f)),
+    ("draw_dot step=2",   lambda f: ts.draw_dot(f, step=2)),
+]
+
+
+@pytest.mark.parametrize("name, draw", DRAWINGS, ids=[r[0] for r in DRAWINGS])
+def test_drawing_leaves_a_none_grad_alone(name, draw):
+    """A drawing changes no grad: a parameter set to None (PyTorch's "no gradient yet") stays None,
+    so SGD with weight decay still skips it."""
+    if name.startswith("draw_dot"):
+        need("graphviz")
+    w, b = Value(2.0, label="w"), Value(0.5, label="b")
+    loss = (w * 3.0 + b).tanh()
+    loss.backward()
+    opt = SGD([w, b], lr=0.1, weight_decay=0.5)
+    w.grad = None
+    draw(loss)
+    assert w.grad is None, name
+    opt.step()
+    assert w.data == 2.0 and b.data != 0.5, name
+
+
 ######## Copying and pickling
 
 @pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))

@@ -627,9 +627,22 @@ def _lse(xs):                                       # ln Σ e^xi on floats, with
 # Called with numbers, these tools return floats. Called inside another transform's
 # function, they return Values the outer one can differentiate, as JAX's nest.
 
+def _steps(root):
+    """Part I's _order(root), backward()'s order, without setting a leaf's None grad to 0."""
+    done, opened, stack = {}, set(), [root] if root._prev else []
+    while stack:
+        v = stack.pop()
+        if v in opened:
+            done[v] = None                          # back after all its parents: list it
+        else:
+            opened.add(v)
+            stack.append(v)
+            stack.extend(p for p in v._prev if p._prev and p not in opened)
+    return list(reversed(done))
+
 def _all_nodes(roots):
     """Return every Value the roots depend on, leaves included, each after its parents."""
-    inner = [v for root in roots for v in reversed(_order(root))]
+    inner = [v for root in roots for v in reversed(_steps(root))]
     leaves = [p for v in inner for p in v._prev if not p._prev] + [r for r in roots if not r._prev]
     return list(dict.fromkeys(leaves + inner))
 
@@ -927,7 +940,7 @@ def _custom_backward(cls, ctx, g, n):
 
 def backward_steps(root):
     """Return the Values in the order backward() processes them: step k handles the k-th."""
-    return _order(root) if _check(root, "backward_steps").requires_grad else []
+    return _steps(root) if _check(root, "backward_steps").requires_grad else []
 
 def _grads_after(root, step):
     """Replay the first step steps of backward() on the side: return ({node: grad}, its node)."""
