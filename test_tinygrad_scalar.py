@@ -3167,6 +3167,26 @@ def test_leaves_and_models_copy_and_pickle(copier):
     assert twin([0.25, 0.75]).data == model([0.25, 0.75]).data
 
 
+
+@pytest.mark.parametrize("copier", [copy.deepcopy, _roundtrip_pickle], ids=["deepcopy", "pickle"])
+def test_attributes_of_your_own_survive_copies_of_values_and_models(copier):
+    """As in PyTorch, what you set on a Value (v.m = 0, an optimizer's state, say) is copied with it."""
+    v = Value(1.5, label="w")
+    v.m, v.history = 0, [0.25]
+    c = copier(v)
+    assert (c.data, c.label, c.m, c.history) == (1.5, "w", 0, [0.25])
+    assert c.history is not v.history
+    model = MLP(2, [3, 1], seed=0)
+    for i, p in enumerate(model.parameters()):
+        p.m = float(i)
+    twin = copier(model)
+    assert [q.m for q in twin.parameters()] == [float(i) for i in range(len(model.parameters()))]
+    assert twin([0.25, 0.75]).data == model([0.25, 0.75]).data
+    twin([0.25, 0.75]).backward()                      # a working model: its own parameters learn
+    assert any(q.grad != 0.0 for q in twin.parameters())
+    assert all(p.grad == 0.0 for p in model.parameters())
+
+
 ################ Part III — training
 # Neural networks on the tools: models, optimizers, losses, their state, data, training.
 

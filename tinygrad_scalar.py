@@ -332,6 +332,7 @@ def _ln(x):
 # Everything from here on is built on Part I: more ops written the same way,
 # and tools that call backward() or the closures.
 
+import copy
 import functools
 import inspect
 import operator
@@ -449,16 +450,18 @@ class _Habits:
             v.grad = 0.0
 
     def __reduce__(self):
-        """pickle and copy keep the number, grad, requires_grad and label, as a leaf."""
-        return _leaf_again, (self.data, self.grad, self.requires_grad, self.label)
+        """pickle and copy keep the number, grad, requires_grad and attributes, as a leaf."""
+        return _leaf_again, (self.data, self.grad, self.requires_grad), vars(self) or None
 
     def __deepcopy__(self, memo):
         if self._prev:
             raise RuntimeError(f"deepcopy: {self!r} was made by an op; only a leaf deep-copies "
                                f"(as in PyTorch): v.detach() copies its number")
-        return _leaf_again(self.data, self.grad, self.requires_grad, self.label)
+        v = memo[id(self)] = _leaf_again(self.data, self.grad, self.requires_grad)
+        vars(v).update(copy.deepcopy(vars(self), memo))
+        return v
 
-def _leaf_again(data, grad, requires_grad, label):  # make a leaf from what __reduce__ saved
+def _leaf_again(data, grad, requires_grad, label=""):   # a leaf from __reduce__ (label: 0.3.0's)
     v = Value(data, label, requires_grad=requires_grad)
     v.grad = grad
     return v
@@ -1126,7 +1129,7 @@ class Module:
         return {k: _data(tree) for k, tree in self._named().items()}
 
     def load_state_dict(self, state):
-        """Set the parameters from state_dict() data; wrong keys or shapes raise, changing nothing."""
+        """Set the parameters from state_dict() data; bad keys or shapes raise, changing nothing."""
         where, params = f"load_state_dict: {type(self).__name__}", _by_name(self._named())
         if not isinstance(state, dict):
             raise ValueError(f"{where} expects a dict such as state_dict() gives, got {state!r}")
