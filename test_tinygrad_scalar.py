@@ -2682,8 +2682,9 @@ def test_graph_text_has_a_line_per_visit_with_op_data_and_grad():
 
 def test_draw_dot_without_the_graphviz_package_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "graphviz", None)        # import graphviz now fails
-    with pytest.raises(ImportError, match=r'pip install "tinygrad_scalar\[viz\]"'):
+    with pytest.raises(ImportError, match=names("draw_dot", "pip install graphviz", "apt-get")) as e:
         ts.draw_dot(Value(1.0) * 2)
+    assert "tinygrad_scalar[viz]" not in str(e.value)         # no index has it: not an install
 
 
 def test_draw_dot_without_the_dot_program_shows_text_in_a_notebook(monkeypatch, tmp_path):

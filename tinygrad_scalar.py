@@ -995,8 +995,8 @@ def draw_dot(root, rankdir="LR", format="svg", step=None, max_nodes=10_000):
     try:
         import graphviz
     except ImportError:
-        raise ImportError('draw_dot needs the graphviz package: pip install "tinygrad_scalar[viz]" '
-                          '(and the Graphviz program: apt-get install graphviz)') from None
+        raise ImportError("draw_dot needs the graphviz package: pip install graphviz (and the "
+                          "Graphviz program: apt-get install graphviz)") from None
     nodes = _all_nodes([root])
     if len(nodes) > max_nodes:
         raise ValueError(f"draw_dot: the graph has {len(nodes)} Values, more than max_nodes="
