@@ -331,6 +331,7 @@ def _ln(x):
 ################ Part II — tools
 # Everything from here on is built on Part I: more ops written the same way,
 # and tools that call backward() or the closures.
+import contextlib
 
 import copy
 import functools
@@ -495,7 +496,7 @@ def _use_hook(n):
         _users[0] += n
         _hook = _watch if _users[0] else None
 
-class no_grad:
+class no_grad(contextlib.ContextDecorator):
     """Record no graph inside `with no_grad():` on this thread; also @no_grad and @no_grad().
     On a generator function, each resume of its body runs under the mode, as in PyTorch."""
     enabled = False                 # the mode inside the block
@@ -503,51 +504,37 @@ class no_grad:
     def __new__(cls, fn=None):      # @no_grad, bare: decorate fn at once
         return cls()(fn) if fn is not None else super().__new__(cls)
 
-    def __init__(self, fn=None):
-        pass
-
     def __enter__(self):
         _local.__dict__.setdefault("saved", []).append(getattr(_local, "enabled", True))
         _local.enabled = self.enabled
         _use_hook(1)
-        return self
 
     def __exit__(self, *exc):
         saved = _local.__dict__.setdefault("saved", [])    # (empty: a generator finished elsewhere)
         _local.enabled = saved.pop() if saved else True
         _use_hook(-1)
-        return False
 
     def __call__(self, fn):
         if not callable(fn):
             raise TypeError(f"{type(self).__name__}: expected a function to decorate, got {fn!r}")
-        mode = type(self)
-        if inspect.isgeneratorfunction(fn):
-            @functools.wraps(fn)
-            def resumed_under_mode(*args, **kwargs):
-                gen, sent, resume = fn(*args, **kwargs), None, None
-                while True:
-                    try:
-                        with mode():
-                            out = gen.send(sent) if resume is None else resume()
-                    except StopIteration as stop:
-                        return stop.value
-                    resume = None
-                    try:
-                        sent = yield out
-                    except GeneratorExit:
-                        with mode():
-                            gen.close()
-                        raise
-                    except BaseException as e:
-                        resume = functools.partial(gen.throw, e)
-            return resumed_under_mode
+        if not inspect.isgeneratorfunction(fn):
+            return super().__call__(fn)             # each call runs under the mode
 
         @functools.wraps(fn)
-        def under_mode(*args, **kwargs):
-            with mode():
-                return fn(*args, **kwargs)
-        return under_mode
+        def resumed_under_mode(*args, **kwargs):    # the caller's mode is back at each yield
+            gen = fn(*args, **kwargs)
+            resume = functools.partial(gen.send, None)
+            while True:
+                try:
+                    with self:                      # each resume of the body, under the mode
+                        out = resume()
+                except StopIteration as stop:
+                    return stop.value
+                try:
+                    resume = functools.partial(gen.send, (yield out))
+                except BaseException as e:          # throw() and close() reach the body too
+                    resume = functools.partial(gen.throw, e)
+        return resumed_under_mode
 
 class enable_grad(no_grad):
     """Record the graph inside `with enable_grad():`, even within no_grad (on this thread)."""
