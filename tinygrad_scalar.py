@@ -329,10 +329,9 @@ def _ln(x):
 
 
 ################ Part II — tools
-# Everything from here on is built on Part I: more ops written the same way,
-# and tools that call backward() or the closures.
-import contextlib
+# Built on Part I: more ops written the same way, and tools that call backward() or the closures.
 
+import contextlib
 import copy
 import functools
 import inspect
@@ -340,12 +339,10 @@ import operator
 import threading
 
 # ---------------- the other math functions, as one table
-# Each row: the name (a Value method), the function on floats, the chain rule
-# g -> g·f'(x) written with x and y = f(x) (any kind of number), and the domain
-# named in errors. _fn(name, x) computes a row's function on any kind of number.
+# Each row: the name (a Value method), the function on floats, the chain rule g -> g·f'(x)
+# written with x and y = f(x) (any kind of number), and the domain named in errors.
 
-def _sigmoid(x):
-    """σ(x) = 1 / (1 + e^-x) on a float, without overflow."""
+def _sigmoid(x):                                    # 1 / (1 + e^-x) on a float, without overflow
     return 1.0 / (1.0 + math.exp(-x)) if x >= 0.0 else math.exp(x) / (1.0 + math.exp(x))
 
 def _softplus(x):                                   # ln(1 + e^x) on a float, without overflow
@@ -373,8 +370,7 @@ MATH = [  # name    on floats    d/dx as a function of g, x and y = f(x)        
     ("log1p",   math.log1p,  lambda g, x, y: g / (1.0 + x),                       "x > -1"),
     ("expm1",   math.expm1,  lambda g, x, y: g * (y + 1.0),                       ""),
 ]
-_ON_FLOATS = {name: fn for name, fn, _, _ in MATH}
-_ON_FLOATS["exp"] = math.exp
+_ON_FLOATS = dict({name: fn for name, fn, _, _ in MATH}, exp=math.exp)
 
 def _fn(name, x):
     """The table's function name at x: on a number, as a Value's op, or as a call in jit's code."""
@@ -382,8 +378,7 @@ def _fn(name, x):
         return _ON_FLOATS[name](x)
     return getattr(x, name)() if isinstance(x, Value) else x.call(_ON_FLOATS[name], x)
 
-def _math_op(name, fn, df, domain):
-    """Make the Value method for one row of MATH: compute y, write the closure, return."""
+def _math_op(name, fn, df, domain):                 # one row of MATH as a Value method
     def op(a):
         y = _math(fn, a.data, name, domain)
         def _backward(g, x=a.data, y=y):
@@ -399,22 +394,13 @@ for _row in MATH:
 del _row
 Value.__abs__ = Value.abs
 
-def _leaky_relu(a, slope=0.01):
-    """x if x > 0 else slope·x; the slope may be a Value that learns."""
-    s = _value(slope, "leaky_relu")
-    def _backward(g, x=a.data, k=s.data, *_):
-        return g * ((x > 0.0) + k * (x <= 0.0)), g * x * (x <= 0.0)   # d/dx: 1 or k; d/dk: x or 0
-    x, k = a.data, s.data
-    return _node(_mask(x <= 0.0, x) + _mask(x > 0.0, k * x), (a, s), _backward)
-
 
 # ---------------- plain-number behaviour, and PyTorch's and micrograd's names
-# Comparisons look at the numbers; == and hash stay identity, so that Values can
-# be dict keys and set members. Inside jit the numbers are symbols: a comparison
-# becomes a guard, and int(), round(), format() and float() refuse.
+# Comparisons look at the numbers; == and hash stay identity, so that Values can be dict keys
+# and set members. Inside jit the numbers are symbols: a comparison becomes a guard, and int(),
+# round(), format() and float() refuse.
 
-class _Habits:
-    """Value methods beyond the engine; each becomes a Value method below."""
+class _Habits:                                      # Value methods beyond the engine (copied below)
     def __lt__(a, b): return a.data < _num(b)
     def __le__(a, b): return a.data <= _num(b)
     def __gt__(a, b): return a.data > _num(b)
@@ -428,6 +414,14 @@ class _Habits:
 
     def square(a): return a * a                    # x²
     def item(self): return float(self.data)        # the number, as PyTorch names .data
+
+    def leaky_relu(a, slope=0.01):
+        """x if x > 0 else slope·x; the slope may be a Value that learns."""
+        s = _value(slope, "leaky_relu")
+        def _backward(g, x=a.data, k=s.data, *_):
+            return g * ((x > 0.0) + k * (x <= 0.0)), g * x * (x <= 0.0)   # d/dx 1 or k, d/dk x or 0
+        x, k = a.data, s.data
+        return _node(_mask(x <= 0.0, x) + _mask(x > 0.0, k * x), (a, s), _backward)
 
     @property
     def is_leaf(self):
@@ -447,8 +441,7 @@ class _Habits:
 
     def zero_grad(self):
         """Set to 0 the gradient of this Value and of every Value it depends on."""
-        for v in _all_nodes([self]):
-            v.grad = 0.0
+        _zero_grad(_all_nodes([self]))
 
     def __reduce__(self):
         """pickle and copy keep the number, grad, requires_grad and attributes, as a leaf."""
@@ -467,11 +460,14 @@ def _leaf_again(data, grad, requires_grad, label=""):   # a leaf from __reduce__
     v.grad = grad
     return v
 
+def _zero_grad(values):                             # zero_grad() of a Value, a model, an optimizer
+    for v in values:
+        v.grad = 0.0
+
 for _name, _attr in vars(_Habits).items():
     if _name not in ("__module__", "__qualname__", "__doc__", "__dict__", "__weakref__"):
         setattr(Value, _name, _attr)
 del _name, _attr
-Value.leaky_relu = _leaky_relu
 
 
 # ---------------- no_grad and enable_grad: a flag per thread
@@ -557,14 +553,12 @@ del _backward
 # ---------------- fused ops: one node for a whole sum, dot product or log-sum-exp
 # Their numbers go through helpers like Part I's, so that jit writes each as one line.
 
-def _values(xs, op):
-    """Return xs as a tuple of Values for op (numbers become constants)."""
+def _values(xs, op):                                # xs as a tuple of Values (numbers: constants)
     if isinstance(xs, (str, bytes)) or not hasattr(xs, "__iter__"):
         raise TypeError(f"{op}: expected numbers or Values, got {xs!r}")
     return tuple([x if x.__class__ is Value else _value(x, op) for x in xs])
 
-def _on_numbers(fn, *args):
-    """Return fn(*args); with a jit symbol among the numbers, that call written as code."""
+def _on_numbers(fn, *args):                         # fn(*args), or with a jit symbol, it as code
     s = _symbol(*[y for x in args for y in (x if isinstance(x, list) else [x])])
     return fn(*args) if s is None else s.call(fn, *args)
 
@@ -585,8 +579,7 @@ def dot(w, x, bias=0.0):
         raise ValueError(f"dot: the two sequences differ in length ({len(w)} and {len(x)})")
     return _dot_node(w + x + (_value(bias, "dot"),), len(w))
 
-def _dot_node(parents, n):
-    """dot() on parents = (w1..wn, x1..xn, b), all Values already."""
+def _dot_node(parents, n):                          # dot() on parents = (w1..wn, x1..xn, b), Values
     numbers = [p.data for p in parents]
     def _backward(g, *wxb, n=n, numbers=numbers):   # (wxb: the parents and result, if given)
         wxb = wxb or numbers                            # d(w·x + b)/dwi = xi, /dxi = wi, /db = 1
@@ -617,9 +610,20 @@ def _lse(xs):                                       # ln Σ e^xi on floats, with
 # Called with numbers, these tools return floats. Called inside another transform's
 # function, they return Values the outer one can differentiate, as JAX's nest.
 
-def _steps(root):
-    """Part I's _order(root), backward()'s order, without setting a leaf's None grad to 0."""
-    done, opened, stack = {}, set(), [root] if root._prev else []
+def _check(x, where, what, ok=None, rule="must be a number >= 0", error=ValueError):
+    """Return x if ok (by default: if x is a real number >= 0), else raise error naming where,
+    what and x. The one check of arguments; a bool is never a number here."""
+    if not (_number(x) and 0 <= x < math.inf if ok is None else ok):
+        raise error(f"{where}: {what} {rule}, got {x!r}")
+    return x
+
+def _number(x, kind=numbers.Real):                  # a real number (of kind) but not a bool
+    return isinstance(x, kind) and not isinstance(x, bool)
+
+def _all_nodes(roots):
+    """Return every Value the roots depend on, each after its parents; its ops, reversed, are in
+    backward()'s order. Part I's _order sets None grads to 0: this walk leaves them alone."""
+    done, opened, stack = {}, set(), list(roots)[::-1]
     while stack:
         v = stack.pop()
         if v in opened:
@@ -627,20 +631,8 @@ def _steps(root):
         else:
             opened.add(v)
             stack.append(v)
-            stack.extend(p for p in v._prev if p._prev and p not in opened)
-    return list(reversed(done))
-
-def _all_nodes(roots):
-    """Return every Value the roots depend on, leaves included, each after its parents."""
-    inner = [v for root in roots for v in reversed(_steps(root))]
-    leaves = [p for v in inner for p in v._prev if not p._prev] + [r for r in roots if not r._prev]
-    return list(dict.fromkeys(leaves + inner))
-
-def _check(v, op):
-    """Return v if it is a Value, else raise TypeError naming op."""
-    if not isinstance(v, Value):
-        raise TypeError(f"{op}: expected a Value, got {v!r} ({type(v).__name__})")
-    return v
+            stack.extend(p for p in v._prev if p not in opened)
+    return list(done)
 
 def _inside(f, *args):
     """Call f(*args) as a transform's function: it records even inside no_grad, and the tools
@@ -652,28 +644,21 @@ def _inside(f, *args):
     finally:
         _local.depth -= 1
 
-def _scalar(out, op):
-    """Return f's output as a Value (a number becomes a constant), or raise TypeError naming op."""
-    if isinstance(out, bool) or not isinstance(out, (Value, numbers.Real)):
-        raise TypeError(f"{op}: f must return a single Value or number (a scalar), got {out!r}")
+def _scalar(out, op):                               # f's result as a Value (a number: a constant)
+    _check(out, op, "f", isinstance(out, Value) or _number(out),
+           "must return a single Value or number (a scalar)", TypeError)
     return _value(out, op)
 
-def _out(x, nested):
-    """A tool's result: a Value when nested, else a float."""
+def _out(x, nested):                                # a tool's result: nested, a Value; else a float
     return _value(x, "grad") if nested else float(x)
-
-def _step_size(eps, op, name):
-    """Return eps as a positive finite float, or raise ValueError naming op and the argument."""
-    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not 0.0 < eps < math.inf:
-        raise ValueError(f"{op}: {name} (the step) must be a number > 0, got {eps!r}")
-    return float(eps)
 
 def central_difference(f, *args, arg=0, epsilon=1e-6):
     """Return ∂f/∂args[arg] ≈ (f(x + ε) − f(x − ε)) / 2ε, leaving every .grad as it was."""
     op, nested = "central_difference", getattr(_local, "depth", 0) > 0
-    if isinstance(arg, bool) or not isinstance(arg, int) or not 0 <= arg < len(args):
+    if not (_number(arg, int) and 0 <= arg < len(args)):
         raise IndexError(f"{op}: arg={arg!r} is out of range for {len(args)} argument(s)")
-    eps = _step_size(epsilon, op, "epsilon")
+    eps = float(_check(epsilon, op, "epsilon (the step)", _number(epsilon) and
+                       0 < epsilon < math.inf, "must be a number > 0"))
     xs = [a if nested and isinstance(a, Value) else _value(_value(a, op).data, op) for a in args]
     with enable_grad() if nested else no_grad():         # nested: on Values, differentiable
         up = _scalar(f(*xs[:arg], xs[arg] + eps, *xs[arg + 1:]), op)
@@ -682,31 +667,25 @@ def central_difference(f, *args, arg=0, epsilon=1e-6):
 
 def _gradients(out, wrt, create_graph=False):
     """Return d(out)/dw for each w in wrt, leaving every .grad in the graph as it was."""
-    nodes = _all_nodes([out])
-    saved = [v.grad for v in nodes]
+    saved = {v: v.grad for v in _all_nodes([out])}
     try:
-        for v in nodes:
-            v.grad = 0.0
+        _zero_grad(saved)
         if out.requires_grad:
             out.backward(create_graph=create_graph)
-        inside = set(nodes)
-        return [w.grad if w in inside else 0.0 for w in wrt]
+        return [w.grad if w in saved else 0.0 for w in wrt]
     finally:
-        for v, g in zip(nodes, saved):
+        for v, g in saved.items():
             v.grad = g
 
-def _argnums(argnums, n, op):
-    """Return argnums as a tuple of positions in 0..n-1, or raise naming op."""
+def _argnums(argnums, n, op):                       # argnums as a tuple of positions in 0..n-1
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     for i in nums:
-        if isinstance(i, bool) or not isinstance(i, int):
-            raise TypeError(f"{op}: argnums must be an int or a tuple of ints, got {argnums!r}")
+        _check(i, op, "argnums", _number(i, int), "must be an int or a tuple of ints", TypeError)
         if not -n <= i < n:
             raise IndexError(f"{op}: argnums={argnums!r} is out of range for {n} argument(s)")
     return tuple(i % n for i in nums)
 
-def _input(a, op):
-    """A fresh variable for a: connected to a's graph when a is a Value that learns."""
+def _input(a, op):                                  # a fresh variable, on a's graph if a learns
     if not (isinstance(a, Value) and a.requires_grad):
         return Value(_value(a, op).data)
     def _backward(g, *_):
@@ -716,8 +695,8 @@ def _input(a, op):
 def value_and_grad(f, argnums=0):
     """Return a function computing (f(*args), ∂f/∂args[argnums]), as jax.value_and_grad does;
     the other arguments reach f as they were passed."""
-    if isinstance(argnums, bool):
-        raise TypeError(f"grad: argnums must be an int or a tuple of ints, got {argnums!r}")
+    _check(argnums, "grad", "argnums", not isinstance(argnums, bool),
+           "must be an int or a tuple of ints", TypeError)
 
     def value_and_grad_f(*args):
         nums, nested = _argnums(argnums, len(args), "grad"), getattr(_local, "depth", 0) > 0
@@ -746,8 +725,8 @@ def derivative(f):
 
 def gradients_by_label(out):
     """Return {label: d(out)/d(leaf)} for every labelled leaf out depends on (named partials)."""
-    leaves = [v for v in _all_nodes([_check(out, "gradients_by_label")])
-              if not v._prev and v.label and v.requires_grad]
+    _check(out, "gradients_by_label", "out", isinstance(out, Value), "must be a Value", TypeError)
+    leaves = [v for v in _all_nodes([out]) if not v._prev and v.label and v.requires_grad]
     labels = [v.label for v in leaves]
     twice = [x for x in labels if labels.count(x) > 1]
     if twice:
@@ -760,7 +739,8 @@ class GradcheckError(RuntimeError):
 def gradcheck(f, *args, eps=1e-6, atol=1e-5, rtol=1e-3):
     """Check every autodiff partial of f against a central difference, as PyTorch's gradcheck:
     |autodiff − numerical| ≤ atol + rtol·|numerical|. Return True, or raise GradcheckError."""
-    _step_size(eps, "gradcheck", "eps")
+    _check(eps, "gradcheck", "eps (the step)", _number(eps) and 0 < eps < math.inf,
+           "must be a number > 0")
     xs = [_value(a, "gradcheck").data for a in args]
     rows = [(a, central_difference(f, *xs, arg=i, epsilon=eps))
             for i, a in enumerate(grad(f, tuple(range(len(xs))))(*xs) if xs else ())]
@@ -774,8 +754,7 @@ def gradcheck(f, *args, eps=1e-6, atol=1e-5, rtol=1e-3):
          ("" if abs(a - n) <= atol + rtol * abs(n) else "  <- mismatch")
          for i, (a, n) in enumerate(rows)]))
 
-def _record(f, primals, op):
-    """Run f on fresh inputs for primals: return the inputs, the outputs, and single?."""
+def _record(f, primals, op):                        # f on fresh inputs: inputs, outputs, single?
     inputs = [_input(p, op) for p in primals]
     out = _inside(f, *inputs)
     outs = [out] if isinstance(out, Value) else list(out) if isinstance(out, (list, tuple)) else []
@@ -784,10 +763,8 @@ def _record(f, primals, op):
     return inputs, outs, isinstance(out, Value)
 
 def _push_tangents(outs, tangent, recorded):
-    """Forward mode: carry d(node)/dt from the inputs to outs, parents first. The closures
-    serve again: called with g = 1 they give the local derivatives (as Values when recorded).
-    On floats a zero derivative passes nothing on, not even an infinite tangent: the mirror
-    of backward(), so that both modes give one Jacobian."""
+    """Forward mode: carry d(node)/dt from the inputs to outs, parents first, through the
+    closures called with g = 1. A zero derivative passes nothing on, as in backward()."""
     with enable_grad():
         for v in _all_nodes(outs):
             if any(p in tangent for p in v._prev):
@@ -802,8 +779,7 @@ def jvp(f, primals, tangents):
     """Return (f(primals), J·tangents) by forward mode, as jax.jvp does."""
     primals, tangents, nested = tuple(primals), tuple(tangents), getattr(_local, "depth", 0) > 0
     if len(primals) != len(tangents):
-        raise ValueError(f"jvp: {len(primals)} primal(s) but {len(tangents)} tangent(s); "
-                         f"there must be one tangent per primal")
+        raise ValueError(f"jvp: {len(primals)} primal(s) but {len(tangents)} tangent(s)")
     tangents = [t if isinstance(t, Value) else _value(t, "jvp").data for t in tangents]
     inputs, outs, single = _record(f, primals, "jvp")
     t = _push_tangents(outs, dict(zip(inputs, tangents)), nested)
@@ -852,9 +828,8 @@ def _op_name(v):
 # ---------------- custom functions: forward and backward by hand, as in the lectures
 # Subclass with static forward(ctx, *floats) -> a float, backward(ctx, d_out) -> grads; call .apply.
 
-class _Saved(float):
-    """One saved number: a float that also indexes, [0], and unpacks, (x,) = ..., as a 1-tuple."""
-    def __getitem__(self, i):                      # iter() and unpacking use it too
+class _Saved(float):                               # one saved number: a float that is a 1-tuple too
+    def __getitem__(self, i):                      # ctx.saved_values[0]; iter() and (x,) = use it
         return (float(self),)[i]
 
 class _Unconnected(float):
@@ -875,14 +850,12 @@ class Context:
         """Return the saved values: one as itself (a float that unpacks too), several as a tuple."""
         if len(self._saved) != 1:
             return self._saved
-        x = self._saved[0]
-        return _Saved(x) if isinstance(x, numbers.Real) and not isinstance(x, bool) else x
+        return _Saved(self._saved[0]) if _number(self._saved[0]) else self._saved[0]
 
     @property
     def saved_tensors(self):
         """Return the saved values, always as a tuple (PyTorch's name)."""
         return tuple(self._saved)
-
 
 class ScalarFunction:
     """A new op written by hand: subclass, define forward and backward, call .apply."""
@@ -901,21 +874,18 @@ class ScalarFunction:
         _backward.__qualname__ = f"{cls.__name__}.<locals>._backward"    # drawings show cls's name
         return _node(out, inputs, _backward)
 
-def _by_hand(fn, cls, *args):
-    """Return fn(cls, *args); with a jit symbol among args, a call of it written into the trace."""
+def _by_hand(fn, cls, *args):                       # fn(cls, *args), or with a jit symbol, its code
     s = _symbol(*args)
     return fn(cls, *args) if s is None else s.call(fn, cls, *args)
 
-def _custom_forward(cls, *xs):
-    """Return cls.forward on numbers as a float, and the Context it filled."""
+def _custom_forward(cls, *xs):                      # cls.forward on numbers, and its Context
     ctx = Context()
     out = cls.forward(ctx, *xs)
-    if isinstance(out, (Value, bool)) or not isinstance(out, numbers.Real):
+    if isinstance(out, Value) or not _number(out):
         raise TypeError(f"{cls.__name__}.forward must return a real number, got {out!r}")
     return float(out), ctx
 
-def _custom_backward(cls, ctx, g, n):
-    """Return cls.backward on numbers as n floats, one per input (None: no gradient, as PyTorch)."""
+def _custom_backward(cls, ctx, g, n):               # cls.backward on numbers: n floats (None: 0)
     grads = cls.backward(ctx, g)
     grads = grads if isinstance(grads, (tuple, list)) or n != 1 else (grads,)
     if not isinstance(grads, (tuple, list)) or len(grads) != n:
@@ -930,14 +900,14 @@ def _custom_backward(cls, ctx, g, n):
 
 def backward_steps(root):
     """Return the Values in the order backward() processes them: step k handles the k-th."""
-    return _steps(root) if _check(root, "backward_steps").requires_grad else []
+    _check(root, "backward_steps", "root", isinstance(root, Value), "must be a Value", TypeError)
+    return [v for v in reversed(_all_nodes([root])) if v._prev]
 
-def _grads_after(root, step):
-    """Replay the first step steps of backward() on the side: return ({node: grad}, its node)."""
-    if step is None:
+def _grads_after(root, step):                       # replay step steps of backward() on the side:
+    if step is None:                                # ({node: grad}, the node of that step)
         return {v: v.grad for v in _all_nodes([root])}, None
     order = backward_steps(root)
-    if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= len(order):
+    if not (_number(step, int) and 0 <= step <= len(order)):
         raise ValueError(f"step must be an int from 0 to {len(order)}, the steps, got {step!r}")
     grads = {root: 1.0} if root.requires_grad else {}
     for v in order[:step]:
@@ -946,15 +916,14 @@ def _grads_after(root, step):
                 grads[p] = grads.get(p, 0.0) + d
     return grads, order[step - 1] if step else root
 
-def _fields(v, grads):
-    """Return v's data and grad as short text ("—": no gradient yet)."""
+def _fields(v, grads):                              # v's data and grad as text ("—": none yet)
     grad = grads.get(v)
     return f"data {v.data:.4g}", "grad —" if grad is None else f"grad {float(grad):.4g}"
 
 def graph_text(root, step=None):
     """Return the graph as text: each Value's op, data and grad, its parents indented below."""
-    nodes = _all_nodes([_check(root, "graph_text")])
-    grads, current = _grads_after(root, step)
+    _check(root, "graph_text", "root", isinstance(root, Value), "must be a Value", TypeError)
+    nodes, (grads, current) = _all_nodes([root]), _grads_after(root, step)
     names = {v: (v.label if v.label.isprintable() else repr(v.label)[1:-1]) if v.label else
              f"{_op_name(v) if v._prev else 'leaf' if v.requires_grad else 'const'}#{i}"
              for i, v in enumerate(nodes)}
@@ -978,7 +947,7 @@ _RECORD = str.maketrans({c: "\\" + c for c in '{}|<>\\"'})    # escapes for Grap
 def draw_dot(root, rankdir="LR", format="svg", step=None, max_nodes=10_000):
     """Return a graphviz.Digraph of everything root depends on, drawn from inputs to root."""
     # A record (label | data | grad) per Value; blue: leaves that learn, grey: constants, red: step.
-    _check(root, "draw_dot")
+    _check(root, "draw_dot", "root", isinstance(root, Value), "must be a Value", TypeError)
     try:
         import graphviz
     except ImportError:
