@@ -989,27 +989,15 @@ def draw_dot(root, rankdir="LR", format="svg", step=None, max_nodes=10_000):
 
 
 ################ Part III — training
-# A neuron is one dot node and an activation; a layer is neurons side by
-# side; an MLP is layers in a row. The optimizers and losses follow PyTorch's
-# names and formulas; the data sets are plain Python.
+# A neuron is one dot node and an activation; a layer is neurons side by side; an MLP is layers
+# in a row. The optimizers and losses follow PyTorch's names and formulas; the data, plain Python.
 
 import random
 
-def _rng(seed):
-    """Return what to draw from: the random module (random.seed repeats it), or a Random."""
+def _rng(seed):                                     # the random module (random.seed repeats it),
     if seed is None or seed is random:
         return random
-    return seed if isinstance(seed, random.Random) else random.Random(seed)
-
-def _require(x, where, what, ok=lambda x: 0 <= x < math.inf, rule="a number >= 0"):
-    """Return x if it is a real number (not a bool) for which ok(x) holds, else raise ValueError."""
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not ok(x):
-        raise ValueError(f"{where}: {what} must be {rule}, got {x!r}")
-    return x
-
-def _count(n, what, where):
-    """Return n if it is a positive int, else raise ValueError naming where."""
-    return _require(n, where, what, lambda n: isinstance(n, int) and n > 0, "a positive int")
+    return seed if isinstance(seed, random.Random) else random.Random(seed)   # or a Random
 
 _ACTIVATIONS = {"relu": Value.relu, "tanh": Value.tanh, "sigmoid": Value.sigmoid,
                 "none": lambda x: x}
@@ -1017,19 +1005,16 @@ _ACTIVATIONS = {"relu": Value.relu, "tanh": Value.tanh, "sigmoid": Value.sigmoid
 def _activation(activation, nonlin, where):
     """Return the activation's name, reading micrograd's nonlin=True/False as "relu"/"none"."""
     if nonlin is not None:
-        if not isinstance(nonlin, bool):
-            raise TypeError(f"{where}: nonlin must be True (ReLU) or False, got {nonlin!r}")
+        _check(nonlin, where, "nonlin", isinstance(nonlin, bool), "must be True (ReLU) or False",
+               TypeError)
         if activation != "relu":
             raise ValueError(f"{where}: give activation={activation!r} or nonlin, not both")
         activation = "relu" if nonlin else "none"
     activation = "none" if activation in (None, "linear") else activation    # PyTorch's words too
-    if activation not in _ACTIVATIONS:
-        raise ValueError(f"{where}: activation must be one of {list(_ACTIVATIONS)}, "
-                         f"got {activation!r}")
-    return activation
+    ok, rule = activation in _ACTIVATIONS, f"must be one of {list(_ACTIVATIONS)}"
+    return _check(activation, where, "activation", ok, rule)
 
-def _inputs(x, nin, where):
-    """Return x as a tuple of nin Values (numbers become constants), or raise naming where."""
+def _inputs(x, nin, where):                         # x as a tuple of nin Values, or raise
     try:
         x = [x] if isinstance(x, (Value, numbers.Real)) else list(x)
     except TypeError:
@@ -1038,8 +1023,7 @@ def _inputs(x, nin, where):
         raise ValueError(f"{where}: expected {nin} input(s), got {len(x)}: {x!r}")
     return _values(x, where)
 
-def _by_name(state):
-    """Return {name: leaf} for a dict of nests of lists: "weight[3][1]" is state["weight"][3][1]."""
+def _by_name(state):                                # {"weight[3][1]": state["weight"][3][1], ...}
     flat, todo = {}, list(state.items())
     while todo:
         name, tree = todo.pop()
@@ -1049,8 +1033,7 @@ def _by_name(state):
             flat[name] = tree
     return flat
 
-def _data(tree):
-    """Return a nest of lists of Values with each Value replaced by its .data."""
+def _data(tree):                                    # nested lists of Values, as their numbers
     return [_data(t) for t in tree] if isinstance(tree, list) else tree.data
 
 class Module:
@@ -1061,8 +1044,7 @@ class Module:
 
     def zero_grad(self):
         """Set every parameter's gradient to 0."""
-        for p in self.parameters():
-            p.grad = 0.0
+        _zero_grad(self.parameters())
 
     def __call__(self, x):
         return self.forward(x)
@@ -1096,8 +1078,7 @@ class Module:
                 need = name in keys or name in params
                 raise ValueError(f"{where} {'needs' if need else 'has no'} {name}")
         for name, x in given.items():                # all checked before any is set
-            if isinstance(x, bool):
-                raise TypeError(f"{where}: {name} expects a number, got {x!r}")
+            _check(x, where, name, not isinstance(x, bool), "expects a number", TypeError)
             new[name] = _value(x, f"{where}: {name}").data
         for name, p in params.items():
             p.data = new[name]
@@ -1105,11 +1086,12 @@ class Module:
 class Neuron(Module):
     """act(w·x + b): w uniform(-1, 1), b = 0 (micrograd), or both uniform(±1/√nin) (PyTorch)."""
     def __init__(self, nin, activation="relu", seed=None, *, nonlin=None, init="micrograd"):
-        self.nin = _count(nin, "nin", "Neuron")
+        self.nin = _check(nin, "Neuron", "nin", _number(nin, int) and nin > 0,
+                          "must be a positive int")
         self.activation = _activation(activation, nonlin, "Neuron")
         self.nonlin = self.activation != "none"      # micrograd's name for it
-        if init not in ("micrograd", "pytorch"):
-            raise ValueError(f"Neuron: init must be 'micrograd' or 'pytorch', got {init!r}")
+        _check(init, "Neuron", "init", init in ("micrograd", "pytorch"),
+               "must be 'micrograd' or 'pytorch'")
         rng, bound = _rng(seed), 1.0 if init == "micrograd" else 1.0 / math.sqrt(nin)
         self.w = [Value(rng.uniform(-bound, bound)) for _ in range(nin)]
         self.b = Value(0.0 if init == "micrograd" else rng.uniform(-bound, bound))
@@ -1129,7 +1111,7 @@ class Neuron(Module):
 class Layer(Module):
     """nout neurons side by side, all reading the same nin inputs."""
     def __init__(self, nin, nout, activation="relu", seed=None, *, nonlin=None, init="micrograd"):
-        _count(nout, "nout", "Layer")
+        _check(nout, "Layer", "nout", _number(nout, int) and nout > 0, "must be a positive int")
         activation, rng = _activation(activation, nonlin, "Layer"), _rng(seed)
         self.nin, self.neurons = nin, [Neuron(nin, activation, rng, init=init) for _ in range(nout)]
 
@@ -1148,9 +1130,8 @@ class Layer(Module):
 class MLP(Module):
     """Layers in a row: MLP(2, [16, 16, 1]) maps 2 inputs through two hidden layers to 1 output."""
     def __init__(self, nin, nouts, activation="relu", seed=None, *, nonlin=None, init="micrograd"):
-        if not isinstance(nouts, (list, tuple)) or not nouts:
-            raise TypeError(f"MLP: nouts must be a list of layer widths such as [16, 16, 1], "
-                            f"got {nouts!r}")
+        _check(nouts, "MLP", "nouts", isinstance(nouts, (list, tuple)) and len(nouts) > 0,
+               "must be a list of layer widths such as [16, 16, 1]", TypeError)
         activation, rng = _activation(activation, nonlin, "MLP"), _rng(seed)
         acts = [activation] * (len(nouts) - 1) + ["none"]    # the last is linear, as in micrograd
         self.nin, sizes = nin, [nin, *nouts]
@@ -1185,27 +1166,24 @@ class _Optimizer:
         except TypeError:
             raise TypeError(f"{name}: expected a list of Values to optimize, "
                             f"got {params!r}") from None
-        if not self.params:
-            raise ValueError(f"{name}: got an empty parameter list")
+        _check(self.params, name, "the parameter list", len(self.params) > 0, "is empty")
         first = {}                                   # each parameter's first place: linear time
-        for i, p in enumerate(self.params):
-            if not isinstance(p, Value):
-                raise TypeError(f"{name}: parameter {i} is {p!r}, expected a Value")
-            if first.setdefault(p, i) != i:          # it would be stepped twice per step()
-                raise ValueError(f"{name}: parameter {i} ({p!r}) is listed more than once")
-        self.lr = _require(lr, name, "lr")
-        self.weight_decay = _require(weight_decay, name, "weight_decay")
+        for i, p in enumerate(self.params):          # (listed twice, it would step twice)
+            _check(p, name, f"parameter {i}", isinstance(p, Value), "must be a Value", TypeError)
+            once = first.setdefault(p, i) == i
+            _check(p, name, f"parameter {i}", once, "is listed more than once")
+        self.lr = _check(lr, name, "lr")
+        self.weight_decay = _check(weight_decay, name, "weight_decay")
 
     def zero_grad(self):
         """Set every parameter's gradient to 0."""
-        for p in self.params:
-            p.grad = 0.0
+        _zero_grad(self.params)
 
 class SGD(_Optimizer):
     """p ← p − lr·(g + wd·p), with optional momentum, as torch.optim.SGD."""
     def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):
         super().__init__(params, lr, weight_decay)
-        self.momentum = _require(momentum, "SGD", "momentum")
+        self.momentum = _check(momentum, "SGD", "momentum")
         self.velocity = [None] * len(self.params)   # momentum buffers, made on the first step
 
     def step(self):
@@ -1222,11 +1200,12 @@ class Adam(_Optimizer):
     """Steps by bias-corrected running means of g and g², as torch.optim.Adam."""
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, lr, weight_decay)
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
-        self.beta1, self.beta2 = (_require(b, "Adam", "betas", lambda b: 0 <= b < 1,
-                                           "a number in [0, 1)") for b in betas)
-        self.eps = _require(eps, "Adam", "eps", lambda e: 0 < e < math.inf, "a number > 0")
+        _check(betas, "Adam", "betas", isinstance(betas, (tuple, list)) and len(betas) == 2,
+               "must be a pair (beta1, beta2)")
+        self.beta1, self.beta2 = (_check(b, "Adam", "betas", _number(b) and 0 <= b < 1,
+                                         "must be a number in [0, 1)") for b in betas)
+        ok = _number(eps) and 0 < eps < math.inf
+        self.eps = _check(eps, "Adam", "eps", ok, "must be a number > 0")
         self.m, self.v = [0.0] * len(self.params), [0.0] * len(self.params)   # means of g, g²
         self.t = 0                                   # steps taken
 
@@ -1245,8 +1224,7 @@ class Adam(_Optimizer):
 
 # ---------------- losses, with PyTorch's names and meanings
 
-def _pairs(preds, targets, op):
-    """Return preds and targets as two equal-length lists of Values (a single pair too)."""
+def _pairs(preds, targets, op):                     # two equal-length tuples of Values
     if isinstance(preds, (Value, numbers.Real)):
         preds, targets = [preds], [targets]
     if not isinstance(targets, (list, tuple)) or not isinstance(preds, (list, tuple)):
@@ -1256,8 +1234,7 @@ def _pairs(preds, targets, op):
         raise ValueError(f"{op}: {len(preds)} prediction(s) but {len(targets)} target(s)")
     return _values(preds, op), _values(targets, op)
 
-def _mean(values):
-    """Return the mean of a list of Values."""
+def _mean(values):                                  # the mean of a list of Values
     return vsum(values) * (1.0 / len(values))
 
 def mse_loss(preds, targets):
@@ -1268,8 +1245,7 @@ def hinge_loss(scores, labels):
     """Return the mean of max(0, 1 − label·score), labels ±1: micrograd's max-margin loss."""
     scores, labels = _pairs(scores, labels, "hinge_loss")
     for y in labels:
-        if y.data not in (-1.0, 1.0):
-            raise ValueError(f"hinge_loss: labels must be -1 or +1, got {y!r}")
+        _check(y, "hinge_loss", "labels", y.data in (-1.0, 1.0), "must be -1 or +1")
     return _mean([(1 - y * s).relu() for s, y in zip(scores, labels)])
 
 def binary_cross_entropy_with_logits(logits, targets):
@@ -1279,19 +1255,18 @@ def binary_cross_entropy_with_logits(logits, targets):
 
 def cross_entropy(logits, target):
     """Return −log softmax(logits)[target]; for a batch of rows and targets, the mean."""
-    if not isinstance(logits, (list, tuple)) or not logits:
-        raise TypeError(f"cross_entropy: expected a non-empty list of logits, got {logits!r}")
+    _check(logits, "cross_entropy", "logits", isinstance(logits, (list, tuple)) and len(logits) > 0,
+           "must be a non-empty list", TypeError)
     if isinstance(logits[0], (list, tuple)):
         if not isinstance(target, (list, tuple)) or len(logits) != len(target):
             raise ValueError(f"cross_entropy: {len(logits)} examples need a list of "
                              f"{len(logits)} class indices, got {target!r}")
         return _mean([cross_entropy(row, t) for row, t in zip(logits, target)])
-    if isinstance(target, bool) or not hasattr(type(target), "__index__"):   # int, numpy's ints
-        raise TypeError(f"cross_entropy: target must be an int class index, got {target!r}")
+    _check(target, "cross_entropy", "target", not isinstance(target, bool) and   # int, numpy's
+           hasattr(type(target), "__index__"), "must be an int class index", TypeError)
     target = operator.index(target)
-    if not 0 <= target < len(logits):
-        raise ValueError(f"cross_entropy: target must be a class index in [0, {len(logits)}), "
-                         f"got {target!r}")
+    _check(target, "cross_entropy", "target", 0 <= target < len(logits),
+           f"must be a class index in [0, {len(logits)})")
     return logsumexp(logits) - _value(logits[target], "cross_entropy")
 
 
@@ -1301,7 +1276,8 @@ def make_moons(n=None, noise=0.1, seed=None, *, n_samples=None):
     """Return (X, y): n points on two interleaving half circles, labels 0 and 1 (as sklearn)."""
     if n is not None and n_samples is not None and n != n_samples:
         raise ValueError(f"make_moons: give n={n!r} or n_samples={n_samples!r}, not both")
-    n = _count(n if n is not None else 100 if n_samples is None else n_samples, "n", "make_moons")
+    n = n if n is not None else 100 if n_samples is None else n_samples
+    _check(n, "make_moons", "n", _number(n, int) and n > 0, "must be a positive int")
     rng, n_out = _rng(seed), n // 2
     X = []
     for i in range(n):                               # the first n // 2 on the outer moon
@@ -1731,7 +1707,7 @@ class TrainResult(collections.namedtuple("TrainResult", "model accuracy")):
 
 def train_moons(steps=200, n=100, seed=1, progress=True, use_jit=True):
     """Train MLP(2, [16, 16, 1]) on two-moons, as micrograd's demo does, until 100% accuracy."""
-    _require(steps, "train_moons", "steps", lambda k: isinstance(k, int) and k >= 0, "an int >= 0")
+    _check(steps, "train_moons", "steps", _number(steps, int) and steps >= 0, "must be an int >= 0")
     X, y = make_moons(n, noise=0.1, seed=seed)
     labels = [2 * t - 1 for t in y]                  # hinge loss wants -1 and +1
     model = MLP(2, [16, 16, 1], seed=seed)
