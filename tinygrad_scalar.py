@@ -1723,15 +1723,15 @@ def train_moons(steps=200, n=100, seed=1, progress=True, use_jit=True):
         loss.backward()
         return loss.data, [s.data for s in scores]
     step = jit_loss(loss_and_scores, opt.params) if use_jit else backprop   # sets every p.grad
-    show = _progress(steps) if progress else None
     losses, accuracies = [], []
     for k in range(steps + 1):
         loss, scores = step()
         losses.append(loss)
         accuracies.append(sum((s > 0) == (t > 0) for s, t in zip(scores, labels)) / n)
         last = accuracies[-1] == 1.0 or k == steps   # the model returned is the one just measured
-        if show:
-            show(k, loss, accuracies[-1], last)
+        if progress and (last or k % max(1, steps // 10) == 0):   # a line every tenth of the steps
+            print(f"step {k:{len(str(steps))}d}/{steps}  loss {loss:.4f}  "
+                  f"accuracy {accuracies[-1]:6.1%}", flush=True)
         if last:
             break
         opt.lr = 1.0 - 0.9 * k / steps               # learning-rate decay
@@ -1739,26 +1739,6 @@ def train_moons(steps=200, n=100, seed=1, progress=True, use_jit=True):
     result = TrainResult(model, accuracies[-1])
     result.losses, result.accuracies = losses, accuracies
     return result
-
-def _progress(total):
-    """Return show(k, loss, accuracy, last): a tqdm.auto bar if installed, else lines of text."""
-    try:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=total, desc="training", unit="step")
-    except ImportError:
-        bar = None
-    def show(k, loss, acc, last):
-        line = f"step {k:{len(str(total))}d}/{total}  loss {loss:.4f}  accuracy {acc:6.1%}"
-        if bar is not None:
-            bar.set_postfix(loss=f"{loss:.4f}", accuracy=f"{acc:.0%}", refresh=False)
-            bar.update(k - bar.n)
-            if last:
-                bar.close()
-        elif sys.stdout is not None and sys.stdout.isatty():   # a terminal: one line, redrawn
-            print("\r" + line, end="\n" if last else "", flush=True)
-        elif last or k % max(1, total // 10) == 0:   # piped: a line every tenth of the steps
-            print(line, flush=True)
-    return show
 
 def main(argv=()):
     """Differentiate the course notes' example, check it numerically, then train a small MLP."""
@@ -1771,9 +1751,7 @@ def main(argv=()):
     args = parser.parse_args(list(argv))
     if args.steps < 0:
         parser.error(f"--steps must be 0 or more, got {args.steps}")
-
-    def f(x1, x2):
-        return (x1 * x2 * (x1 + x2)).log() / (x1 - x2) ** 2
+    f = lambda x1, x2: (x1 * x2 * (x1 + x2)).log() / (x1 - x2) ** 2   # the notes' example
     value, grads = value_and_grad(f, argnums=(0, 1))(2.0, 10.0)
     print(f"f(x1, x2) = {formula}  at x1 = 2, x2 = 10\n  value              {value:.10f}")
     for i, g in enumerate(grads):
@@ -1783,23 +1761,18 @@ def main(argv=()):
     model, accuracy = train_moons(args.steps)
     print(f"training accuracy: {accuracy:.0%}")
     return accuracy
-
-def _run_as_program(namespace):
-    """Tell whether this file runs as a program: pasted in a notebook or a REPL, it does not."""
+def _run_as_program(namespace):                     # not pasted into a notebook cell or a REPL
     file, program = namespace.get("__file__"), sys.argv[0] if sys.argv else ""   # a cell: no file
     return bool(file and program) and os.path.realpath(file) == os.path.realpath(program)
 
-
 __version__ = "0.3.0"
-
 __all__ = [
-    "Value", "no_grad", "enable_grad", "vsum", "dot", "logsumexp",
-    "central_difference", "gradcheck", "GradcheckError", "derivative", "grad",
-    "value_and_grad", "gradients_by_label", "jvp", "jacobian", "hessian",
-    "Context", "ScalarFunction", "draw_dot", "backward_steps", "graph_text",
-    "Module", "Neuron", "Layer", "MLP", "SGD", "Adam",
-    "mse_loss", "hinge_loss", "binary_cross_entropy_with_logits", "cross_entropy",
-    "make_moons", "make_linear", "train_moons", "jit", "jit_loss",
+    "Value", "no_grad", "enable_grad", "vsum", "dot", "logsumexp", "central_difference",
+    "gradcheck", "GradcheckError", "derivative", "grad", "value_and_grad", "gradients_by_label",
+    "jvp", "jacobian", "hessian", "Context", "ScalarFunction", "draw_dot", "backward_steps",
+    "graph_text", "Module", "Neuron", "Layer", "MLP", "SGD", "Adam", "mse_loss", "hinge_loss",
+    "binary_cross_entropy_with_logits", "cross_entropy", "make_moons", "make_linear", "train_moons",
+    "jit", "jit_loss",
 ]
 
 
@@ -1807,5 +1780,4 @@ if __name__ == "__main__" and _run_as_program(globals()):
     try:
         main(sys.argv[1:])
     except BrokenPipeError:                          # python3 tinygrad_scalar.py | head: quietly
-        sys.stderr.close()
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
