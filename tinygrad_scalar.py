@@ -611,8 +611,7 @@ def _lse(xs):                                       # ln Σ e^xi on floats, with
 # function, they return Values the outer one can differentiate, as JAX's nest.
 
 def _check(x, where, what, ok=None, rule="must be a number >= 0", error=ValueError):
-    """Return x if ok (by default: if x is a real number >= 0), else raise error naming where,
-    what and x. The one check of arguments; a bool is never a number here."""
+    """Return x if ok (by default: x is a number >= 0), else raise error naming where, what, x."""
     if not (_number(x) and 0 <= x < math.inf if ok is None else ok):
         raise error(f"{where}: {what} {rule}, got {x!r}")
     return x
@@ -635,8 +634,7 @@ def _all_nodes(roots):
     return list(done)
 
 def _inside(f, *args):
-    """Call f(*args) as a transform's function: it records even inside no_grad, and the tools
-    it calls know they are nested (their results are then Values)."""
+    """Call f(*args) as a transform's function: recording even in no_grad; tools in it nest."""
     _local.depth = getattr(_local, "depth", 0) + 1
     try:
         with enable_grad():
@@ -693,11 +691,8 @@ def _input(a, op):                                  # a fresh variable, on a's g
     return _node(a.data, (a,), _backward)
 
 def value_and_grad(f, argnums=0):
-    """Return a function computing (f(*args), ∂f/∂args[argnums]), as jax.value_and_grad does;
+    """Return a function computing (f(*args), ∂f/∂args[argnums]), as jax.value_and_grad does:
     the other arguments reach f as they were passed."""
-    _check(argnums, "grad", "argnums", not isinstance(argnums, bool),
-           "must be an int or a tuple of ints", TypeError)
-
     def value_and_grad_f(*args):
         nums, nested = _argnums(argnums, len(args), "grad"), getattr(_local, "depth", 0) > 0
         inputs = [_input(a, "grad") if i in nums else a for i, a in enumerate(args)]
@@ -804,8 +799,7 @@ def jacobian(f, mode="rev"):
     return jacobian_f
 
 def hessian(f):
-    """Return a function computing the n×n matrix of second derivatives of f at its n arguments;
-    ValueError on a kink (relu or abs at 0), where there is none."""
+    """Return a function computing f's n×n matrix of second derivatives (ValueError at a kink)."""
     def hessian_f(*args):
         nested, inputs = getattr(_local, "depth", 0) > 0, [_input(a, "hessian") for a in args]
         out = _scalar(_inside(f, *inputs), "hessian")
@@ -1761,6 +1755,7 @@ def main(argv=()):
     model, accuracy = train_moons(args.steps)
     print(f"training accuracy: {accuracy:.0%}")
     return accuracy
+
 def _run_as_program(namespace):                     # not pasted into a notebook cell or a REPL
     file, program = namespace.get("__file__"), sys.argv[0] if sys.argv else ""   # a cell: no file
     return bool(file and program) and os.path.realpath(file) == os.path.realpath(program)
@@ -1774,7 +1769,6 @@ __all__ = [
     "binary_cross_entropy_with_logits", "cross_entropy", "make_moons", "make_linear", "train_moons",
     "jit", "jit_loss",
 ]
-
 
 if __name__ == "__main__" and _run_as_program(globals()):
     try:
