@@ -773,8 +773,7 @@ def _push_tangents(outs, tangent, recorded):
 def jvp(f, primals, tangents):
     """Return (f(primals), J·tangents) by forward mode, as jax.jvp does."""
     primals, tangents, nested = tuple(primals), tuple(tangents), getattr(_local, "depth", 0) > 0
-    if len(primals) != len(tangents):
-        raise ValueError(f"jvp: {len(primals)} primal(s) but {len(tangents)} tangent(s)")
+    _check(tangents, "jvp", "tangents", len(tangents) == len(primals), "must be one per primal")
     tangents = [t if isinstance(t, Value) else _value(t, "jvp").data for t in tangents]
     inputs, outs, single = _record(f, primals, "jvp")
     t = _push_tangents(outs, dict(zip(inputs, tangents)), nested)
@@ -1063,8 +1062,7 @@ class Module:
     def load_state_dict(self, state):
         """Set the parameters from state_dict() data; bad keys or shapes raise, changing nothing."""
         where, params = f"load_state_dict: {type(self).__name__}", _by_name(self._named())
-        if not isinstance(state, dict):
-            raise ValueError(f"{where} expects a dict such as state_dict() gives, got {state!r}")
+        _check(state, where, "state", isinstance(state, dict), "must be a dict from state_dict()")
         given, new, keys = _by_name(state), {}, set(self._named())
         for wrong in (set(state) - keys, keys - set(state), set(given) ^ set(params)):
             if wrong:                                # a key it has no, one it needs, a wrong length
@@ -1161,11 +1159,10 @@ class _Optimizer:
             raise TypeError(f"{name}: expected a list of Values to optimize, "
                             f"got {params!r}") from None
         _check(self.params, name, "the parameter list", len(self.params) > 0, "is empty")
-        first = {}                                   # each parameter's first place: linear time
+        at = {}                                      # each parameter's first place: linear time
         for i, p in enumerate(self.params):          # (listed twice, it would step twice)
             _check(p, name, f"parameter {i}", isinstance(p, Value), "must be a Value", TypeError)
-            once = first.setdefault(p, i) == i
-            _check(p, name, f"parameter {i}", once, "is listed more than once")
+            _check(p, name, f"parameter {i}", at.setdefault(p, i) == i, "is listed more than once")
         self.lr = _check(lr, name, "lr")
         self.weight_decay = _check(weight_decay, name, "weight_decay")
 
