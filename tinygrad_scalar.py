@@ -337,21 +337,20 @@ def _ln(x):
 
 
 ################ Part II — tools
-# Everything from here on is built on Part I: more ops written the same way,
-# and tools that call backward() or the closures.
+# Built on Part I: more ops written the same way, and tools that call backward() or the closures.
 
+import contextlib
+import copy
 import functools
 import inspect
 import operator
 import threading
 
 # ---------------- the other math functions, as one table
-# Each row: the name (a Value method), the function on floats, the chain rule
-# g -> g·f'(x) written with x and y = f(x) (any kind of number), and the domain
-# named in errors. _fn(name, x) computes a row's function on any kind of number.
+# Each row: the name (a Value method), the function on floats, the chain rule g -> g·f'(x)
+# written with x and y = f(x) (any kind of number), and the domain named in errors.
 
-def _sigmoid(x):
-    """σ(x) = 1 / (1 + e^-x) on a float, without overflow."""
+def _sigmoid(x):                                    # 1 / (1 + e^-x) on a float, without overflow
     return 1.0 / (1.0 + math.exp(-x)) if x >= 0.0 else math.exp(x) / (1.0 + math.exp(x))
 
 def _softplus(x):                                   # ln(1 + e^x) on a float, without overflow
@@ -379,8 +378,7 @@ MATH = [  # name    on floats    d/dx as a function of g, x and y = f(x)        
     ("log1p",   math.log1p,  lambda g, x, y: g / (1.0 + x),                       "x > -1"),
     ("expm1",   math.expm1,  lambda g, x, y: g * (y + 1.0),                       ""),
 ]
-_ON_FLOATS = {name: fn for name, fn, _, _ in MATH}
-_ON_FLOATS["exp"] = math.exp
+_ON_FLOATS = dict({name: fn for name, fn, _, _ in MATH}, exp=math.exp)
 
 def _fn(name, x):
     """The table's function name at x: on a number, as a Value's op, or as a call in jit's code."""
@@ -388,8 +386,7 @@ def _fn(name, x):
         return _ON_FLOATS[name](x)
     return getattr(x, name)() if isinstance(x, Value) else x.call(_ON_FLOATS[name], x)
 
-def _math_op(name, fn, df, domain):
-    """Make the Value method for one row of MATH: compute y, write the closure, return."""
+def _math_op(name, fn, df, domain):                 # one row of MATH as a Value method
     def op(a):
         y = _math(fn, a.data, name, domain)
         def _backward(g, x=a.data, y=y):
@@ -405,22 +402,13 @@ for _row in MATH:
 del _row
 Value.__abs__ = Value.abs
 
-def _leaky_relu(a, slope=0.01):
-    """x if x > 0 else slope·x; the slope may be a Value that learns."""
-    s = _value(slope, "leaky_relu")
-    def _backward(g, x=a.data, k=s.data, *_):
-        return g * ((x > 0.0) + k * (x <= 0.0)), g * x * (x <= 0.0)   # d/dx: 1 or k; d/dk: x or 0
-    x, k = a.data, s.data
-    return _node(_mask(x <= 0.0, x) + _mask(x > 0.0, k * x), (a, s), _backward)
-
 
 # ---------------- plain-number behaviour, and PyTorch's and micrograd's names
-# Comparisons look at the numbers; == and hash stay identity, so that Values can
-# be dict keys and set members. Inside jit the numbers are symbols: a comparison
-# becomes a guard, and int(), round(), format() and float() refuse.
+# Comparisons look at the numbers; == and hash stay identity, so that Values can be dict keys
+# and set members. Inside jit the numbers are symbols: a comparison becomes a guard, and int(),
+# round(), format() and float() refuse.
 
-class _Habits:
-    """Value methods beyond the engine; each becomes a Value method below."""
+class _Habits:                                      # Value methods beyond the engine (copied below)
     def __lt__(a, b): return a.data < _num(b)
     def __le__(a, b): return a.data <= _num(b)
     def __gt__(a, b): return a.data > _num(b)
@@ -434,6 +422,14 @@ class _Habits:
 
     def square(a): return a * a                    # x²
     def item(self): return float(self.data)        # the number, as PyTorch names .data
+
+    def leaky_relu(a, slope=0.01):
+        """x if x > 0 else slope·x; the slope may be a Value that learns."""
+        s = _value(slope, "leaky_relu")
+        def _backward(g, x=a.data, k=s.data, *_):
+            return g * ((x > 0.0) + k * (x <= 0.0)), g * x * (x <= 0.0)   # d/dx 1 or k, d/dk x or 0
+        x, k = a.data, s.data
+        return _node(_mask(x <= 0.0, x) + _mask(x > 0.0, k * x), (a, s), _backward)
 
     @property
     def is_leaf(self):
@@ -454,29 +450,33 @@ class _Habits:
 
     def zero_grad(self):
         """Set to 0 the gradient of this Value and of every Value it depends on."""
-        for v in _all_nodes([self]):
-            v.grad = 0.0
+        _zero_grad(_all_nodes([self]))
 
     def __reduce__(self):
-        """pickle and copy keep the number, grad, requires_grad and label, as a leaf."""
-        return _leaf_again, (self.data, self.grad, self.requires_grad, self.label)
+        """pickle and copy keep the number, grad, requires_grad and attributes, as a leaf."""
+        return _leaf_again, (self.data, self.grad, self.requires_grad), vars(self) or None
 
     def __deepcopy__(self, memo):
         if self._prev:
             raise RuntimeError(f"deepcopy: {self!r} was made by an op; only a leaf deep-copies "
                                f"(as in PyTorch): v.detach() copies its number")
-        return _leaf_again(self.data, self.grad, self.requires_grad, self.label)
+        v = memo[id(self)] = _leaf_again(self.data, self.grad, self.requires_grad)
+        vars(v).update(copy.deepcopy(vars(self), memo))
+        return v
 
-def _leaf_again(data, grad, requires_grad, label):  # make a leaf from what __reduce__ saved
+def _leaf_again(data, grad, requires_grad, label=""):   # a leaf from __reduce__ (label: 0.3.0's)
     v = Value(data, label, requires_grad=requires_grad)
     v.grad = grad
     return v
+
+def _zero_grad(values):                             # zero_grad() of a Value, a model, an optimizer
+    for v in values:
+        v.grad = 0.0
 
 for _name, _attr in vars(_Habits).items():
     if _name not in ("__module__", "__qualname__", "__doc__", "__dict__", "__weakref__"):
         setattr(Value, _name, _attr)
 del _name, _attr
-Value.leaky_relu = _leaky_relu
 
 
 # ---------------- no_grad and enable_grad: a flag per thread
@@ -501,7 +501,7 @@ def _use_hook(n):
         _users[0] += n
         _hooks = [_watch] if _users[0] else []
 
-class no_grad:
+class no_grad(contextlib.ContextDecorator):
     """Record no graph inside `with no_grad():` on this thread; also @no_grad and @no_grad().
     On a generator function, each resume of its body runs under the mode, as in PyTorch."""
     enabled = False                 # the mode inside the block
@@ -509,51 +509,37 @@ class no_grad:
     def __new__(cls, fn=None):      # @no_grad, bare: decorate fn at once
         return cls()(fn) if fn is not None else super().__new__(cls)
 
-    def __init__(self, fn=None):
-        pass
-
     def __enter__(self):
         _local.__dict__.setdefault("saved", []).append(getattr(_local, "enabled", True))
         _local.enabled = self.enabled
         _use_hook(1)
-        return self
 
     def __exit__(self, *exc):
         saved = _local.__dict__.setdefault("saved", [])    # (empty: a generator finished elsewhere)
         _local.enabled = saved.pop() if saved else True
         _use_hook(-1)
-        return False
 
     def __call__(self, fn):
         if not callable(fn):
             raise TypeError(f"{type(self).__name__}: expected a function to decorate, got {fn!r}")
-        mode = type(self)
-        if inspect.isgeneratorfunction(fn):
-            @functools.wraps(fn)
-            def resumed_under_mode(*args, **kwargs):
-                gen, sent, resume = fn(*args, **kwargs), None, None
-                while True:
-                    try:
-                        with mode():
-                            out = gen.send(sent) if resume is None else resume()
-                    except StopIteration as stop:
-                        return stop.value
-                    resume = None
-                    try:
-                        sent = yield out
-                    except GeneratorExit:
-                        with mode():
-                            gen.close()
-                        raise
-                    except BaseException as e:
-                        resume = functools.partial(gen.throw, e)
-            return resumed_under_mode
+        if not inspect.isgeneratorfunction(fn):
+            return super().__call__(fn)             # each call runs under the mode
 
         @functools.wraps(fn)
-        def under_mode(*args, **kwargs):
-            with mode():
-                return fn(*args, **kwargs)
-        return under_mode
+        def resumed_under_mode(*args, **kwargs):    # the caller's mode is back at each yield
+            gen = fn(*args, **kwargs)
+            resume = functools.partial(gen.send, None)
+            while True:
+                try:
+                    with self:                      # each resume of the body, under the mode
+                        out = resume()
+                except StopIteration as stop:
+                    return stop.value
+                try:
+                    resume = functools.partial(gen.send, (yield out))
+                except BaseException as e:          # throw() and close() reach the body too
+                    resume = functools.partial(gen.throw, e)
+        return resumed_under_mode
 
 class enable_grad(no_grad):
     """Record the graph inside `with enable_grad():`, even within no_grad (on this thread)."""
@@ -576,14 +562,12 @@ del _backward
 # ---------------- fused ops: one node for a whole sum, dot product or log-sum-exp
 # Their numbers go through helpers like Part I's, so that jit writes each as one line.
 
-def _values(xs, op):
-    """Return xs as a tuple of Values for op (numbers become constants)."""
+def _values(xs, op):                                # xs as a tuple of Values (numbers: constants)
     if isinstance(xs, (str, bytes)) or not hasattr(xs, "__iter__"):
         raise TypeError(f"{op}: expected numbers or Values, got {xs!r}")
     return tuple([x if x.__class__ is Value else _value(x, op) for x in xs])
 
-def _on_numbers(fn, *args):
-    """Return fn(*args); with a jit symbol among the numbers, that call written as code."""
+def _on_numbers(fn, *args):                         # fn(*args), or with a jit symbol, it as code
     s = _symbol(*[y for x in args for y in (x if isinstance(x, list) else [x])])
     return fn(*args) if s is None else s.call(fn, *args)
 
@@ -604,8 +588,7 @@ def dot(w, x, bias=0.0):
         raise ValueError(f"dot: the two sequences differ in length ({len(w)} and {len(x)})")
     return _dot_node(w + x + (_value(bias, "dot"),), len(w))
 
-def _dot_node(parents, n):
-    """dot() on parents = (w1..wn, x1..xn, b), all Values already."""
+def _dot_node(parents, n):                          # dot() on parents = (w1..wn, x1..xn, b), Values
     numbers = [p.data for p in parents]
     def _backward(g, *wxb, n=n, numbers=numbers):   # (wxb: the parents and result, if given)
         wxb = wxb or numbers                            # d(w·x + b)/dwi = xi, /dxi = wi, /db = 1
@@ -636,21 +619,31 @@ def _lse(xs):                                       # ln Σ e^xi on floats, with
 # Called with numbers, these tools return floats. Called inside another transform's
 # function, they return Values the outer one can differentiate, as JAX's nest.
 
-def _all_nodes(roots):
-    """Return every Value the roots depend on, leaves included, each after its parents."""
-    inner = [v for root in roots for v in reversed(_order(root))]
-    leaves = [p for v in inner for p in v._prev if not p._prev] + [r for r in roots if not r._prev]
-    return list(dict.fromkeys(leaves + inner))
+def _check(x, where, what, ok=None, rule="must be a number >= 0", error=ValueError):
+    """Return x if ok (by default: x is a number >= 0), else raise error naming where, what, x."""
+    if not (_number(x) and 0 <= x < math.inf if ok is None else ok):
+        raise error(f"{where}: {what} {rule}, got {x!r}")
+    return x
 
-def _check(v, op):
-    """Return v if it is a Value, else raise TypeError naming op."""
-    if not isinstance(v, Value):
-        raise TypeError(f"{op}: expected a Value, got {v!r} ({type(v).__name__})")
-    return v
+def _number(x, kind=numbers.Real):                  # a real number (of kind) but not a bool
+    return isinstance(x, kind) and not isinstance(x, bool)
+
+def _all_nodes(roots):
+    """Return every Value the roots depend on, each after its parents; its ops, reversed, are in
+    backward()'s order. Part I's _order sets None grads to 0: this walk leaves them alone."""
+    done, opened, stack = {}, set(), list(roots)[::-1]
+    while stack:
+        v = stack.pop()
+        if v in opened:
+            done[v] = None                          # back after all its parents: list it
+        else:
+            opened.add(v)
+            stack.append(v)
+            stack.extend(p for p in v._prev if p not in opened)
+    return list(done)
 
 def _inside(f, *args):
-    """Call f(*args) as a transform's function: it records even inside no_grad, and the tools
-    it calls know they are nested (their results are then Values)."""
+    """Call f(*args) as a transform's function: recording even in no_grad; tools in it nest."""
     _local.depth = getattr(_local, "depth", 0) + 1
     try:
         with enable_grad():
@@ -658,28 +651,21 @@ def _inside(f, *args):
     finally:
         _local.depth -= 1
 
-def _scalar(out, op):
-    """Return f's output as a Value (a number becomes a constant), or raise TypeError naming op."""
-    if isinstance(out, bool) or not isinstance(out, (Value, numbers.Real)):
-        raise TypeError(f"{op}: f must return a single Value or number (a scalar), got {out!r}")
+def _scalar(out, op):                               # f's result as a Value (a number: a constant)
+    _check(out, op, "f", isinstance(out, Value) or _number(out),
+           "must return a single Value or number (a scalar)", TypeError)
     return _value(out, op)
 
-def _out(x, nested):
-    """A tool's result: a Value when nested, else a float."""
+def _out(x, nested):                                # a tool's result: nested, a Value; else a float
     return _value(x, "grad") if nested else float(x)
-
-def _step_size(eps, op, name):
-    """Return eps as a positive finite float, or raise ValueError naming op and the argument."""
-    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not 0.0 < eps < math.inf:
-        raise ValueError(f"{op}: {name} (the step) must be a number > 0, got {eps!r}")
-    return float(eps)
 
 def central_difference(f, *args, arg=0, epsilon=1e-6):
     """Return ∂f/∂args[arg] ≈ (f(x + ε) − f(x − ε)) / 2ε, leaving every .grad as it was."""
     op, nested = "central_difference", getattr(_local, "depth", 0) > 0
-    if isinstance(arg, bool) or not isinstance(arg, int) or not 0 <= arg < len(args):
+    if not (_number(arg, int) and 0 <= arg < len(args)):
         raise IndexError(f"{op}: arg={arg!r} is out of range for {len(args)} argument(s)")
-    eps = _step_size(epsilon, op, "epsilon")
+    eps = float(_check(epsilon, op, "epsilon (the step)", _number(epsilon) and
+                       0 < epsilon < math.inf, "must be a number > 0"))
     xs = [a if nested and isinstance(a, Value) else _value(_value(a, op).data, op) for a in args]
     with enable_grad() if nested else no_grad():         # nested: on Values, differentiable
         up = _scalar(f(*xs[:arg], xs[arg] + eps, *xs[arg + 1:]), op)
@@ -688,31 +674,25 @@ def central_difference(f, *args, arg=0, epsilon=1e-6):
 
 def _gradients(out, wrt, create_graph=False):
     """Return d(out)/dw for each w in wrt, leaving every .grad in the graph as it was."""
-    nodes = _all_nodes([out])
-    saved = [v.grad for v in nodes]
+    saved = {v: v.grad for v in _all_nodes([out])}
     try:
-        for v in nodes:
-            v.grad = 0.0
+        _zero_grad(saved)
         if out.requires_grad:
             out.backward(create_graph=create_graph)
-        inside = set(nodes)
-        return [w.grad if w in inside else 0.0 for w in wrt]
+        return [w.grad if w in saved else 0.0 for w in wrt]
     finally:
-        for v, g in zip(nodes, saved):
+        for v, g in saved.items():
             v.grad = g
 
-def _argnums(argnums, n, op):
-    """Return argnums as a tuple of positions in 0..n-1, or raise naming op."""
+def _argnums(argnums, n, op):                       # argnums as a tuple of positions in 0..n-1
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     for i in nums:
-        if isinstance(i, bool) or not isinstance(i, int):
-            raise TypeError(f"{op}: argnums must be an int or a tuple of ints, got {argnums!r}")
+        _check(i, op, "argnums", _number(i, int), "must be an int or a tuple of ints", TypeError)
         if not -n <= i < n:
             raise IndexError(f"{op}: argnums={argnums!r} is out of range for {n} argument(s)")
     return tuple(i % n for i in nums)
 
-def _input(a, op):
-    """A fresh variable for a: connected to a's graph when a is a Value that learns."""
+def _input(a, op):                                  # a fresh variable, on a's graph if a learns
     if not (isinstance(a, Value) and a.requires_grad):
         return Value(_value(a, op).data)
     def _backward(g, *_):
@@ -720,11 +700,8 @@ def _input(a, op):
     return _node(a.data, (a,), _backward)
 
 def value_and_grad(f, argnums=0):
-    """Return a function computing (f(*args), ∂f/∂args[argnums]), as jax.value_and_grad does;
+    """Return a function computing (f(*args), ∂f/∂args[argnums]), as jax.value_and_grad does:
     the other arguments reach f as they were passed."""
-    if isinstance(argnums, bool):
-        raise TypeError(f"grad: argnums must be an int or a tuple of ints, got {argnums!r}")
-
     def value_and_grad_f(*args):
         nums, nested = _argnums(argnums, len(args), "grad"), getattr(_local, "depth", 0) > 0
         inputs = [_input(a, "grad") if i in nums else a for i, a in enumerate(args)]
@@ -752,8 +729,8 @@ def derivative(f):
 
 def gradients_by_label(out):
     """Return {label: d(out)/d(leaf)} for every labelled leaf out depends on (named partials)."""
-    leaves = [v for v in _all_nodes([_check(out, "gradients_by_label")])
-              if not v._prev and v.label and v.requires_grad]
+    _check(out, "gradients_by_label", "out", isinstance(out, Value), "must be a Value", TypeError)
+    leaves = [v for v in _all_nodes([out]) if not v._prev and v.label and v.requires_grad]
     labels = [v.label for v in leaves]
     twice = [x for x in labels if labels.count(x) > 1]
     if twice:
@@ -766,7 +743,8 @@ class GradcheckError(RuntimeError):
 def gradcheck(f, *args, eps=1e-6, atol=1e-5, rtol=1e-3):
     """Check every autodiff partial of f against a central difference, as PyTorch's gradcheck:
     |autodiff − numerical| ≤ atol + rtol·|numerical|. Return True, or raise GradcheckError."""
-    _step_size(eps, "gradcheck", "eps")
+    _check(eps, "gradcheck", "eps (the step)", _number(eps) and 0 < eps < math.inf,
+           "must be a number > 0")
     xs = [_value(a, "gradcheck").data for a in args]
     rows = [(a, central_difference(f, *xs, arg=i, epsilon=eps))
             for i, a in enumerate(grad(f, tuple(range(len(xs))))(*xs) if xs else ())]
@@ -780,8 +758,7 @@ def gradcheck(f, *args, eps=1e-6, atol=1e-5, rtol=1e-3):
          ("" if abs(a - n) <= atol + rtol * abs(n) else "  <- mismatch")
          for i, (a, n) in enumerate(rows)]))
 
-def _record(f, primals, op):
-    """Run f on fresh inputs for primals: return the inputs, the outputs, and single?."""
+def _record(f, primals, op):                        # f on fresh inputs: inputs, outputs, single?
     inputs = [_input(p, op) for p in primals]
     out = _inside(f, *inputs)
     outs = [out] if isinstance(out, Value) else list(out) if isinstance(out, (list, tuple)) else []
@@ -790,10 +767,8 @@ def _record(f, primals, op):
     return inputs, outs, isinstance(out, Value)
 
 def _push_tangents(outs, tangent, recorded):
-    """Forward mode: carry d(node)/dt from the inputs to outs, parents first. The closures
-    serve again: called with g = 1 they give the local derivatives (as Values when recorded).
-    On floats a zero derivative passes nothing on, not even an infinite tangent: the mirror
-    of backward(), so that both modes give one Jacobian."""
+    """Forward mode: carry d(node)/dt from the inputs to outs, parents first, through the
+    closures called with g = 1. A zero derivative passes nothing on, as in backward()."""
     with enable_grad():
         for v in _all_nodes(outs):
             if any(p in tangent for p in v._prev):
@@ -807,9 +782,7 @@ def _push_tangents(outs, tangent, recorded):
 def jvp(f, primals, tangents):
     """Return (f(primals), J·tangents) by forward mode, as jax.jvp does."""
     primals, tangents, nested = tuple(primals), tuple(tangents), getattr(_local, "depth", 0) > 0
-    if len(primals) != len(tangents):
-        raise ValueError(f"jvp: {len(primals)} primal(s) but {len(tangents)} tangent(s); "
-                         f"there must be one tangent per primal")
+    _check(tangents, "jvp", "tangents", len(tangents) == len(primals), "must be one per primal")
     tangents = [t if isinstance(t, Value) else _value(t, "jvp").data for t in tangents]
     inputs, outs, single = _record(f, primals, "jvp")
     t = _push_tangents(outs, dict(zip(inputs, tangents)), nested)
@@ -834,8 +807,7 @@ def jacobian(f, mode="rev"):
     return jacobian_f
 
 def hessian(f):
-    """Return a function computing the n×n matrix of second derivatives of f at its n arguments;
-    ValueError on a kink (relu or abs at 0), where there is none."""
+    """Return a function computing f's n×n matrix of second derivatives (ValueError at a kink)."""
     def hessian_f(*args):
         nested, inputs = getattr(_local, "depth", 0) > 0, [_input(a, "hessian") for a in args]
         out = _scalar(_inside(f, *inputs), "hessian")
@@ -858,9 +830,8 @@ def _op_name(v):
 # ---------------- custom functions: forward and backward by hand, as in the lectures
 # Subclass with static forward(ctx, *floats) -> a float, backward(ctx, d_out) -> grads; call .apply.
 
-class _Saved(float):
-    """One saved number: a float that also indexes, [0], and unpacks, (x,) = ..., as a 1-tuple."""
-    def __getitem__(self, i):                      # iter() and unpacking use it too
+class _Saved(float):                               # one saved number: a float that is a 1-tuple too
+    def __getitem__(self, i):                      # ctx.saved_values[0]; iter() and (x,) = use it
         return (float(self),)[i]
 
 class _Unconnected(float):
@@ -881,14 +852,12 @@ class Context:
         """Return the saved values: one as itself (a float that unpacks too), several as a tuple."""
         if len(self._saved) != 1:
             return self._saved
-        x = self._saved[0]
-        return _Saved(x) if isinstance(x, numbers.Real) and not isinstance(x, bool) else x
+        return _Saved(self._saved[0]) if _number(self._saved[0]) else self._saved[0]
 
     @property
     def saved_tensors(self):
         """Return the saved values, always as a tuple (PyTorch's name)."""
         return tuple(self._saved)
-
 
 class ScalarFunction:
     """A new op written by hand: subclass, define forward and backward, call .apply."""
@@ -907,21 +876,18 @@ class ScalarFunction:
         _backward.__qualname__ = f"{cls.__name__}.<locals>._backward"    # drawings show cls's name
         return _node(out, inputs, _backward)
 
-def _by_hand(fn, cls, *args):
-    """Return fn(cls, *args); with a jit symbol among args, a call of it written into the trace."""
+def _by_hand(fn, cls, *args):                       # fn(cls, *args), or with a jit symbol, its code
     s = _symbol(*args)
     return fn(cls, *args) if s is None else s.call(fn, cls, *args)
 
-def _custom_forward(cls, *xs):
-    """Return cls.forward on numbers as a float, and the Context it filled."""
+def _custom_forward(cls, *xs):                      # cls.forward on numbers, and its Context
     ctx = Context()
     out = cls.forward(ctx, *xs)
-    if isinstance(out, (Value, bool)) or not isinstance(out, numbers.Real):
+    if isinstance(out, Value) or not _number(out):
         raise TypeError(f"{cls.__name__}.forward must return a real number, got {out!r}")
     return float(out), ctx
 
-def _custom_backward(cls, ctx, g, n):
-    """Return cls.backward on numbers as n floats, one per input (None: no gradient, as PyTorch)."""
+def _custom_backward(cls, ctx, g, n):               # cls.backward on numbers: n floats (None: 0)
     grads = cls.backward(ctx, g)
     grads = grads if isinstance(grads, (tuple, list)) or n != 1 else (grads,)
     if not isinstance(grads, (tuple, list)) or len(grads) != n:
@@ -936,14 +902,14 @@ def _custom_backward(cls, ctx, g, n):
 
 def backward_steps(root):
     """Return the Values in the order backward() processes them: step k handles the k-th."""
-    return _order(root) if _check(root, "backward_steps").requires_grad else []
+    _check(root, "backward_steps", "root", isinstance(root, Value), "must be a Value", TypeError)
+    return [v for v in reversed(_all_nodes([root])) if v._prev]
 
-def _grads_after(root, step):
-    """Replay the first step steps of backward() on the side: return ({node: grad}, its node)."""
-    if step is None:
+def _grads_after(root, step):                       # replay step steps of backward() on the side:
+    if step is None:                                # ({node: grad}, the node of that step)
         return {v: v.grad for v in _all_nodes([root])}, None
     order = backward_steps(root)
-    if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= len(order):
+    if not (_number(step, int) and 0 <= step <= len(order)):
         raise ValueError(f"step must be an int from 0 to {len(order)}, the steps, got {step!r}")
     grads = {root: 1.0} if root.requires_grad else {}
     for v in order[:step]:
@@ -952,15 +918,14 @@ def _grads_after(root, step):
                 grads[p] = grads.get(p, 0.0) + d
     return grads, order[step - 1] if step else root
 
-def _fields(v, grads):
-    """Return v's data and grad as short text ("—": no gradient yet)."""
+def _fields(v, grads):                              # v's data and grad as text ("—": none yet)
     grad = grads.get(v)
     return f"data {v.data:.4g}", "grad —" if grad is None else f"grad {float(grad):.4g}"
 
 def graph_text(root, step=None):
     """Return the graph as text: each Value's op, data and grad, its parents indented below."""
-    nodes = _all_nodes([_check(root, "graph_text")])
-    grads, current = _grads_after(root, step)
+    _check(root, "graph_text", "root", isinstance(root, Value), "must be a Value", TypeError)
+    nodes, (grads, current) = _all_nodes([root]), _grads_after(root, step)
     names = {v: (v.label if v.label.isprintable() else repr(v.label)[1:-1]) if v.label else
              f"{_op_name(v) if v._prev else 'leaf' if v.requires_grad else 'const'}#{i}"
              for i, v in enumerate(nodes)}
@@ -984,12 +949,12 @@ _RECORD = str.maketrans({c: "\\" + c for c in '{}|<>\\"'})    # escapes for Grap
 def draw_dot(root, rankdir="LR", format="svg", step=None, max_nodes=10_000):
     """Return a graphviz.Digraph of everything root depends on, drawn from inputs to root."""
     # A record (label | data | grad) per Value; blue: leaves that learn, grey: constants, red: step.
-    _check(root, "draw_dot")
+    _check(root, "draw_dot", "root", isinstance(root, Value), "must be a Value", TypeError)
     try:
         import graphviz
     except ImportError:
-        raise ImportError('draw_dot needs the graphviz package: pip install "tinygrad_scalar[viz]" '
-                          '(and the Graphviz program: apt-get install graphviz)') from None
+        raise ImportError("draw_dot needs the graphviz package: pip install graphviz (and the "
+                          "Graphviz program: apt-get install graphviz)") from None
     nodes = _all_nodes([root])
     if len(nodes) > max_nodes:
         raise ValueError(f"draw_dot: the graph has {len(nodes)} Values, more than max_nodes="
@@ -1026,27 +991,15 @@ def draw_dot(root, rankdir="LR", format="svg", step=None, max_nodes=10_000):
 
 
 ################ Part III — training
-# A neuron is one dot node and an activation; a layer is neurons side by
-# side; an MLP is layers in a row. The optimizers and losses follow PyTorch's
-# names and formulas; the data sets are plain Python.
+# A neuron is one dot node and an activation; a layer is neurons side by side; an MLP is layers
+# in a row. The optimizers and losses follow PyTorch's names and formulas; the data, plain Python.
 
 import random
 
-def _rng(seed):
-    """Return what to draw from: the random module (random.seed repeats it), or a Random."""
+def _rng(seed):                                     # the random module (random.seed repeats it),
     if seed is None or seed is random:
         return random
-    return seed if isinstance(seed, random.Random) else random.Random(seed)
-
-def _require(x, where, what, ok=lambda x: 0 <= x < math.inf, rule="a number >= 0"):
-    """Return x if it is a real number (not a bool) for which ok(x) holds, else raise ValueError."""
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not ok(x):
-        raise ValueError(f"{where}: {what} must be {rule}, got {x!r}")
-    return x
-
-def _count(n, what, where):
-    """Return n if it is a positive int, else raise ValueError naming where."""
-    return _require(n, where, what, lambda n: isinstance(n, int) and n > 0, "a positive int")
+    return seed if isinstance(seed, random.Random) else random.Random(seed)   # or a Random
 
 _ACTIVATIONS = {"relu": Value.relu, "tanh": Value.tanh, "sigmoid": Value.sigmoid,
                 "none": lambda x: x}
@@ -1054,19 +1007,16 @@ _ACTIVATIONS = {"relu": Value.relu, "tanh": Value.tanh, "sigmoid": Value.sigmoid
 def _activation(activation, nonlin, where):
     """Return the activation's name, reading micrograd's nonlin=True/False as "relu"/"none"."""
     if nonlin is not None:
-        if not isinstance(nonlin, bool):
-            raise TypeError(f"{where}: nonlin must be True (ReLU) or False, got {nonlin!r}")
+        _check(nonlin, where, "nonlin", isinstance(nonlin, bool), "must be True (ReLU) or False",
+               TypeError)
         if activation != "relu":
             raise ValueError(f"{where}: give activation={activation!r} or nonlin, not both")
         activation = "relu" if nonlin else "none"
     activation = "none" if activation in (None, "linear") else activation    # PyTorch's words too
-    if activation not in _ACTIVATIONS:
-        raise ValueError(f"{where}: activation must be one of {list(_ACTIVATIONS)}, "
-                         f"got {activation!r}")
-    return activation
+    ok, rule = activation in _ACTIVATIONS, f"must be one of {list(_ACTIVATIONS)}"
+    return _check(activation, where, "activation", ok, rule)
 
-def _inputs(x, nin, where):
-    """Return x as a tuple of nin Values (numbers become constants), or raise naming where."""
+def _inputs(x, nin, where):                         # x as a tuple of nin Values, or raise
     try:
         x = [x] if isinstance(x, (Value, numbers.Real)) else list(x)
     except TypeError:
@@ -1075,8 +1025,7 @@ def _inputs(x, nin, where):
         raise ValueError(f"{where}: expected {nin} input(s), got {len(x)}: {x!r}")
     return _values(x, where)
 
-def _by_name(state):
-    """Return {name: leaf} for a dict of nests of lists: "weight[3][1]" is state["weight"][3][1]."""
+def _by_name(state):                                # {"weight[3][1]": state["weight"][3][1], ...}
     flat, todo = {}, list(state.items())
     while todo:
         name, tree = todo.pop()
@@ -1086,8 +1035,7 @@ def _by_name(state):
             flat[name] = tree
     return flat
 
-def _data(tree):
-    """Return a nest of lists of Values with each Value replaced by its .data."""
+def _data(tree):                                    # nested lists of Values, as their numbers
     return [_data(t) for t in tree] if isinstance(tree, list) else tree.data
 
 class Module:
@@ -1098,8 +1046,7 @@ class Module:
 
     def zero_grad(self):
         """Set every parameter's gradient to 0."""
-        for p in self.parameters():
-            p.grad = 0.0
+        _zero_grad(self.parameters())
 
     def __call__(self, x):
         tracer = getattr(_local, "tracer", None)     # jit (Appendix) traces a model's call once
@@ -1123,17 +1070,17 @@ class Module:
         return {k: _data(tree) for k, tree in self._named().items()}
 
     def load_state_dict(self, state):
-        """Set the parameters from state_dict() data; a wrong shape changes nothing and raises."""
+        """Set the parameters from state_dict() data; bad keys or shapes raise, changing nothing."""
         where, params = f"load_state_dict: {type(self).__name__}", _by_name(self._named())
-        if not isinstance(state, dict):
-            raise ValueError(f"{where} expects a dict such as state_dict() gives, got {state!r}")
-        given, new = _by_name(state), {}
-        if set(given) != set(params):
-            name = min(set(given) ^ set(params), key=str)
-            raise ValueError(f"{where} {'needs' if name in params else 'has no'} {name}")
+        _check(state, where, "state", isinstance(state, dict), "must be a dict from state_dict()")
+        given, new, keys = _by_name(state), {}, set(self._named())
+        for wrong in (set(state) - keys, keys - set(state), set(given) ^ set(params)):
+            if wrong:                                # a key it has no, one it needs, a wrong length
+                name = min(wrong, key=str)
+                need = name in keys or name in params
+                raise ValueError(f"{where} {'needs' if need else 'has no'} {name}")
         for name, x in given.items():                # all checked before any is set
-            if isinstance(x, bool):
-                raise TypeError(f"{where}: {name} expects a number, got {x!r}")
+            _check(x, where, name, not isinstance(x, bool), "expects a number", TypeError)
             new[name] = _value(x, f"{where}: {name}").data
         for name, p in params.items():
             p.data = new[name]
@@ -1141,11 +1088,12 @@ class Module:
 class Neuron(Module):
     """act(w·x + b): w uniform(-1, 1), b = 0 (micrograd), or both uniform(±1/√nin) (PyTorch)."""
     def __init__(self, nin, activation="relu", seed=None, *, nonlin=None, init="micrograd"):
-        self.nin = _count(nin, "nin", "Neuron")
+        self.nin = _check(nin, "Neuron", "nin", _number(nin, int) and nin > 0,
+                          "must be a positive int")
         self.activation = _activation(activation, nonlin, "Neuron")
         self.nonlin = self.activation != "none"      # micrograd's name for it
-        if init not in ("micrograd", "pytorch"):
-            raise ValueError(f"Neuron: init must be 'micrograd' or 'pytorch', got {init!r}")
+        _check(init, "Neuron", "init", init in ("micrograd", "pytorch"),
+               "must be 'micrograd' or 'pytorch'")
         rng, bound = _rng(seed), 1.0 if init == "micrograd" else 1.0 / math.sqrt(nin)
         self.w = [Value(rng.uniform(-bound, bound)) for _ in range(nin)]
         self.b = Value(0.0 if init == "micrograd" else rng.uniform(-bound, bound))
@@ -1165,7 +1113,7 @@ class Neuron(Module):
 class Layer(Module):
     """nout neurons side by side, all reading the same nin inputs."""
     def __init__(self, nin, nout, activation="relu", seed=None, *, nonlin=None, init="micrograd"):
-        _count(nout, "nout", "Layer")
+        _check(nout, "Layer", "nout", _number(nout, int) and nout > 0, "must be a positive int")
         activation, rng = _activation(activation, nonlin, "Layer"), _rng(seed)
         self.nin, self.neurons = nin, [Neuron(nin, activation, rng, init=init) for _ in range(nout)]
 
@@ -1184,9 +1132,8 @@ class Layer(Module):
 class MLP(Module):
     """Layers in a row: MLP(2, [16, 16, 1]) maps 2 inputs through two hidden layers to 1 output."""
     def __init__(self, nin, nouts, activation="relu", seed=None, *, nonlin=None, init="micrograd"):
-        if not isinstance(nouts, (list, tuple)) or not nouts:
-            raise TypeError(f"MLP: nouts must be a list of layer widths such as [16, 16, 1], "
-                            f"got {nouts!r}")
+        _check(nouts, "MLP", "nouts", isinstance(nouts, (list, tuple)) and len(nouts) > 0,
+               "must be a list of layer widths such as [16, 16, 1]", TypeError)
         activation, rng = _activation(activation, nonlin, "MLP"), _rng(seed)
         acts = [activation] * (len(nouts) - 1) + ["none"]    # the last is linear, as in micrograd
         self.nin, sizes = nin, [nin, *nouts]
@@ -1221,26 +1168,23 @@ class _Optimizer:
         except TypeError:
             raise TypeError(f"{name}: expected a list of Values to optimize, "
                             f"got {params!r}") from None
-        if not self.params:
-            raise ValueError(f"{name}: got an empty parameter list")
-        for i, p in enumerate(self.params):
-            if not isinstance(p, Value):
-                raise TypeError(f"{name}: parameter {i} is {p!r}, expected a Value")
-            if self.params.index(p) != i:            # it would be stepped twice per step()
-                raise ValueError(f"{name}: parameter {i} ({p!r}) is listed more than once")
-        self.lr = _require(lr, name, "lr")
-        self.weight_decay = _require(weight_decay, name, "weight_decay")
+        _check(self.params, name, "the parameter list", len(self.params) > 0, "is empty")
+        at = {}                                      # each parameter's first place: linear time
+        for i, p in enumerate(self.params):          # (listed twice, it would step twice)
+            _check(p, name, f"parameter {i}", isinstance(p, Value), "must be a Value", TypeError)
+            _check(p, name, f"parameter {i}", at.setdefault(p, i) == i, "is listed more than once")
+        self.lr = _check(lr, name, "lr")
+        self.weight_decay = _check(weight_decay, name, "weight_decay")
 
     def zero_grad(self):
         """Set every parameter's gradient to 0."""
-        for p in self.params:
-            p.grad = 0.0
+        _zero_grad(self.params)
 
 class SGD(_Optimizer):
     """p ← p − lr·(g + wd·p), with optional momentum, as torch.optim.SGD."""
     def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):
         super().__init__(params, lr, weight_decay)
-        self.momentum = _require(momentum, "SGD", "momentum")
+        self.momentum = _check(momentum, "SGD", "momentum")
         self.velocity = [None] * len(self.params)   # momentum buffers, made on the first step
 
     def step(self):
@@ -1257,11 +1201,12 @@ class Adam(_Optimizer):
     """Steps by bias-corrected running means of g and g², as torch.optim.Adam."""
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, lr, weight_decay)
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
-        self.beta1, self.beta2 = (_require(b, "Adam", "betas", lambda b: 0 <= b < 1,
-                                           "a number in [0, 1)") for b in betas)
-        self.eps = _require(eps, "Adam", "eps", lambda e: 0 < e < math.inf, "a number > 0")
+        _check(betas, "Adam", "betas", isinstance(betas, (tuple, list)) and len(betas) == 2,
+               "must be a pair (beta1, beta2)")
+        self.beta1, self.beta2 = (_check(b, "Adam", "betas", _number(b) and 0 <= b < 1,
+                                         "must be a number in [0, 1)") for b in betas)
+        ok = _number(eps) and 0 < eps < math.inf
+        self.eps = _check(eps, "Adam", "eps", ok, "must be a number > 0")
         self.m, self.v = [0.0] * len(self.params), [0.0] * len(self.params)   # means of g, g²
         self.t = 0                                   # steps taken
 
@@ -1280,8 +1225,7 @@ class Adam(_Optimizer):
 
 # ---------------- losses, with PyTorch's names and meanings
 
-def _pairs(preds, targets, op):
-    """Return preds and targets as two equal-length lists of Values (a single pair too)."""
+def _pairs(preds, targets, op):                     # two equal-length tuples of Values
     if isinstance(preds, (Value, numbers.Real)):
         preds, targets = [preds], [targets]
     if not isinstance(targets, (list, tuple)) or not isinstance(preds, (list, tuple)):
@@ -1291,8 +1235,7 @@ def _pairs(preds, targets, op):
         raise ValueError(f"{op}: {len(preds)} prediction(s) but {len(targets)} target(s)")
     return _values(preds, op), _values(targets, op)
 
-def _mean(values):
-    """Return the mean of a list of Values."""
+def _mean(values):                                  # the mean of a list of Values
     return vsum(values) * (1.0 / len(values))
 
 def mse_loss(preds, targets):
@@ -1303,8 +1246,7 @@ def hinge_loss(scores, labels):
     """Return the mean of max(0, 1 − label·score), labels ±1: micrograd's max-margin loss."""
     scores, labels = _pairs(scores, labels, "hinge_loss")
     for y in labels:
-        if abs(y.data) != 1.0:                       # (one test: under jit, one guard for both)
-            raise ValueError(f"hinge_loss: labels must be -1 or +1, got {y!r}")
+        _check(y, "hinge_loss", "labels", abs(y.data) == 1.0, "must be -1 or +1")   # (one guard)
     return _mean([(1 - y * s).relu() for s, y in zip(scores, labels)])
 
 def binary_cross_entropy_with_logits(logits, targets):
@@ -1314,19 +1256,18 @@ def binary_cross_entropy_with_logits(logits, targets):
 
 def cross_entropy(logits, target):
     """Return −log softmax(logits)[target]; for a batch of rows and targets, the mean."""
-    if not isinstance(logits, (list, tuple)) or not logits:
-        raise TypeError(f"cross_entropy: expected a non-empty list of logits, got {logits!r}")
+    _check(logits, "cross_entropy", "logits", isinstance(logits, (list, tuple)) and len(logits) > 0,
+           "must be a non-empty list", TypeError)
     if isinstance(logits[0], (list, tuple)):
         if not isinstance(target, (list, tuple)) or len(logits) != len(target):
             raise ValueError(f"cross_entropy: {len(logits)} examples need a list of "
                              f"{len(logits)} class indices, got {target!r}")
         return _mean([cross_entropy(row, t) for row, t in zip(logits, target)])
-    if isinstance(target, bool) or not hasattr(type(target), "__index__"):   # int, numpy's ints
-        raise TypeError(f"cross_entropy: target must be an int class index, got {target!r}")
+    _check(target, "cross_entropy", "target", not isinstance(target, bool) and   # int, numpy's
+           hasattr(type(target), "__index__"), "must be an int class index", TypeError)
     target = operator.index(target)
-    if not 0 <= target < len(logits):
-        raise ValueError(f"cross_entropy: target must be a class index in [0, {len(logits)}), "
-                         f"got {target!r}")
+    _check(target, "cross_entropy", "target", 0 <= target < len(logits),
+           f"must be a class index in [0, {len(logits)})")
     return logsumexp(logits) - _value(logits[target], "cross_entropy")
 
 
@@ -1336,7 +1277,8 @@ def make_moons(n=None, noise=0.1, seed=None, *, n_samples=None):
     """Return (X, y): n points on two interleaving half circles, labels 0 and 1 (as sklearn)."""
     if n is not None and n_samples is not None and n != n_samples:
         raise ValueError(f"make_moons: give n={n!r} or n_samples={n_samples!r}, not both")
-    n = _count(n if n is not None else 100 if n_samples is None else n_samples, "n", "make_moons")
+    n = n if n is not None else 100 if n_samples is None else n_samples
+    _check(n, "make_moons", "n", _number(n, int) and n > 0, "must be a positive int")
     rng, n_out = _rng(seed), n // 2
     X = []
     for i in range(n):                               # the first n // 2 on the outer moon
@@ -1363,7 +1305,6 @@ def make_linear(n=50, weight=5.0, bias=10.0, noise=3.0, x_range=(-10.0, 10.0), s
 # code's numbers come from f's arguments (their floats are its inputs), from Values outside f
 # (guarded: a new number traces f again), or from Python state f reads: frozen, as in JAX.
 
-import contextlib
 import sys
 from keyword import iskeyword
 
@@ -1867,7 +1808,7 @@ class TrainResult(collections.namedtuple("TrainResult", "model accuracy")):
 
 def train_moons(steps=200, n=100, seed=1, progress=True, use_jit=True):
     """Train MLP(2, [16, 16, 1]) on two-moons, as micrograd's demo does, until 100% accuracy."""
-    _require(steps, "train_moons", "steps", lambda k: isinstance(k, int) and k >= 0, "an int >= 0")
+    _check(steps, "train_moons", "steps", _number(steps, int) and steps >= 0, "must be an int >= 0")
     X, y = make_moons(n, noise=0.1, seed=seed)
     labels = [2 * t - 1 for t in y]                  # hinge loss wants -1 and +1
     model = MLP(2, [16, 16, 1], seed=seed)
@@ -1883,15 +1824,15 @@ def train_moons(steps=200, n=100, seed=1, progress=True, use_jit=True):
         loss.backward()
         return loss.data, [s.data for s in scores]
     step = jit_loss(loss_and_scores, opt.params) if use_jit else backprop   # sets every p.grad
-    show = _progress(steps) if progress else None
     losses, accuracies = [], []
     for k in range(steps + 1):
         loss, scores = step(X)
         losses.append(loss)
         accuracies.append(sum((s > 0) == (t > 0) for s, t in zip(scores, labels)) / n)
         last = accuracies[-1] == 1.0 or k == steps   # the model returned is the one just measured
-        if show:
-            show(k, loss, accuracies[-1], last)
+        if progress and (last or k % max(1, steps // 10) == 0):   # a line every tenth of the steps
+            print(f"step {k:{len(str(steps))}d}/{steps}  loss {loss:.4f}  "
+                  f"accuracy {accuracies[-1]:6.1%}", flush=True)
         if last:
             break
         opt.lr = 1.0 - 0.9 * k / steps               # learning-rate decay
@@ -1899,26 +1840,6 @@ def train_moons(steps=200, n=100, seed=1, progress=True, use_jit=True):
     result = TrainResult(model, accuracies[-1])
     result.losses, result.accuracies = losses, accuracies
     return result
-
-def _progress(total):
-    """Return show(k, loss, accuracy, last): a tqdm.auto bar if installed, else lines of text."""
-    try:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=total, desc="training", unit="step")
-    except ImportError:
-        bar = None
-    def show(k, loss, acc, last):
-        line = f"step {k:{len(str(total))}d}/{total}  loss {loss:.4f}  accuracy {acc:6.1%}"
-        if bar is not None:
-            bar.set_postfix(loss=f"{loss:.4f}", accuracy=f"{acc:.0%}", refresh=False)
-            bar.update(k - bar.n)
-            if last:
-                bar.close()
-        elif sys.stdout is not None and sys.stdout.isatty():   # a terminal: one line, redrawn
-            print("\r" + line, end="\n" if last else "", flush=True)
-        elif last or k % max(1, total // 10) == 0:   # piped: a line every tenth of the steps
-            print(line, flush=True)
-    return show
 
 def main(argv=()):
     """Differentiate the course notes' example, check it numerically, then train a small MLP."""
@@ -1931,9 +1852,7 @@ def main(argv=()):
     args = parser.parse_args(list(argv))
     if args.steps < 0:
         parser.error(f"--steps must be 0 or more, got {args.steps}")
-
-    def f(x1, x2):
-        return (x1 * x2 * (x1 + x2)).log() / (x1 - x2) ** 2
+    f = lambda x1, x2: (x1 * x2 * (x1 + x2)).log() / (x1 - x2) ** 2   # the notes' example
     value, grads = value_and_grad(f, argnums=(0, 1))(2.0, 10.0)
     print(f"f(x1, x2) = {formula}  at x1 = 2, x2 = 10\n  value              {value:.10f}")
     for i, g in enumerate(grads):
@@ -1944,28 +1863,22 @@ def main(argv=()):
     print(f"training accuracy: {accuracy:.0%}")
     return accuracy
 
-def _run_as_program(namespace):
-    """Tell whether this file runs as a program: pasted in a notebook or a REPL, it does not."""
+def _run_as_program(namespace):                     # not pasted into a notebook cell or a REPL
     file, program = namespace.get("__file__"), sys.argv[0] if sys.argv else ""   # a cell: no file
     return bool(file and program) and os.path.realpath(file) == os.path.realpath(program)
 
-
 __version__ = "0.3.0"
-
 __all__ = [
-    "Value", "no_grad", "enable_grad", "vsum", "dot", "logsumexp",
-    "central_difference", "gradcheck", "GradcheckError", "derivative", "grad",
-    "value_and_grad", "gradients_by_label", "jvp", "jacobian", "hessian",
-    "Context", "ScalarFunction", "draw_dot", "backward_steps", "graph_text",
-    "Module", "Neuron", "Layer", "MLP", "SGD", "Adam",
-    "mse_loss", "hinge_loss", "binary_cross_entropy_with_logits", "cross_entropy",
-    "make_moons", "make_linear", "train_moons", "jit", "jit_loss",
+    "Value", "no_grad", "enable_grad", "vsum", "dot", "logsumexp", "central_difference",
+    "gradcheck", "GradcheckError", "derivative", "grad", "value_and_grad", "gradients_by_label",
+    "jvp", "jacobian", "hessian", "Context", "ScalarFunction", "draw_dot", "backward_steps",
+    "graph_text", "Module", "Neuron", "Layer", "MLP", "SGD", "Adam", "mse_loss", "hinge_loss",
+    "binary_cross_entropy_with_logits", "cross_entropy", "make_moons", "make_linear", "train_moons",
+    "jit", "jit_loss",
 ]
-
 
 if __name__ == "__main__" and _run_as_program(globals()):
     try:
         main(sys.argv[1:])
     except BrokenPipeError:                          # python3 tinygrad_scalar.py | head: quietly
-        sys.stderr.close()
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
