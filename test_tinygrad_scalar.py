@@ -1443,6 +1443,129 @@ def test_numpy_float_in_data_backpropagates(name, op, x, derivative):
     assert near(p.grad, want, 1e-12, 1e-14), f"{name}: grad {p.grad!r}, want {want!r}"
 
 
+######## Part I on its own: pasted alone, in reading order, plugged into without patches
+
+def part_one_source():
+    """The lines above the Part II banner: Part I, as pasted alone into a notebook."""
+    text = SOURCE.read_text(encoding="utf-8")
+    return text[:text.index("################ Part II")]
+
+
+def part_one_alone():
+    """Part I run alone in a fresh namespace: its namespace."""
+    namespace = {"__name__": "cell"}
+    exec(compile(part_one_source(), "<Part I>", "exec"), namespace)
+    return namespace
+
+
+def test_part_one_pasted_alone_runs_backward_create_graph_included():
+    """Issue 20 item 2: Part I pasted alone computes gradients, twice, a chain 200,000 deep, second derivatives
+    through x ** p with a learning exponent (0.3.0: AttributeError, log was Part II's), and leaves no cycle."""
+    V = part_one_alone()["Value"]
+    x = V(2.0)
+    y = x * x
+    y.backward()
+    assert x.grad == 4.0
+    y.backward()
+    assert x.grad == 8.0
+    s = x = V(0.5)
+    for _ in range(200_000):
+        s = s + 1.0
+    s.backward()
+    assert x.grad == 1.0
+    x, p = V(2.0), V(3.0)
+    (x ** p).backward(create_graph=True)             # d/dx = p·x^(p-1), d/dp = x^p·ln x
+    assert x.grad.data == 12.0 and near(p.grad.data, 8 * math.log(2.0))
+    dz_dp, x.grad, p.grad = p.grad, 0.0, 0.0
+    dz_dp.backward()                                 # d/dp (x^p ln x) = x^p ln²x, d/dx = p·x^(p-1)·ln x + x^(p-1)
+    assert near(p.grad, 8 * math.log(2.0) ** 2) and near(x.grad, 12 * math.log(2.0) + 4)
+
+    def build():
+        a, b = V(0.3), V(0.7)
+        out = a
+        for _ in range(1000):
+            out = (out * b + a).tanh() / b - a.exp() + (a * a).log() + a.exp() ** b - 2 ** b
+        out.backward()
+    assert collect_after(build) == 0
+
+
+def loaded(code):
+    """The local names a function's code reads."""
+    names = set()
+    for ins in __import__("dis").get_instructions(code):
+        if ins.opname.startswith("LOAD_FAST") or ins.opname == "LOAD_DEREF":
+            names.update(ins.argval if isinstance(ins.argval, tuple) else (ins.argval,))
+    return names
+
+
+def test_part_one_reads_like_micrograd():
+    """Issue 20 item 2: Value and its first op come first; the factory and the float helpers follow under a
+    fine-print sub-banner; `*_` is explained where it first appears; no closure of Part I takes a named argument
+    it does not use; at most 330 lines, none over 100 characters."""
+    lines = part_one_source().splitlines()
+    assert len(lines) <= 330 and max(len(line) for line in lines) <= 100
+    at = {name: next(i for i, line in enumerate(lines) if re.match(rf"\s*(def|class) {name}\b", line))
+          for name in ("Value", "_add", "_operators", "_real", "_symbol", "_num", "_mask", "_math", "_power",
+                       "_over", "_pow_dx", "_ln")}
+    fine = next(i for i, line in enumerate(lines) if line.startswith("# ---") and "fine print" in line)
+    assert at["_add"] < 60 and at["Value"] < at["_add"] < fine
+    assert all(at[name] > fine for name in at if name not in ("Value", "_add")), at
+    first = next(i for i, line in enumerate(lines) if "*_)" in line)
+    assert "`*_`" in "\n".join(lines[first - 8:first]), "the first *_ has no explanation above it"
+    V = part_one_alone()["Value"]
+    a, b = V(2.0), V(3.0)
+    for out in [a + b, a - b, a * b, a / b, a ** b, -a, a.relu(), a.exp(), a.tanh(), a.log()]:
+        code = out._backward.__code__
+        named = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+        assert not {n for n in named if n != "_"} - loaded(code), (code.co_qualname if hasattr(code, "co_qualname") else code.co_name, named)
+
+
+def test_no_later_part_replaces_a_part_one_method():
+    """Issue 20 item 3: every method and property Part I defines is, in the whole library, the one Part I wrote
+    (0.3.0 replaced backward in Part II)."""
+    def codes(attr):
+        if isinstance(attr, property):
+            return tuple(codes(f) for f in (attr.fget, attr.fset) if f is not None)
+        code = getattr(attr, "__code__", None)
+        return None if code is None else (code.co_firstlineno, code.co_code)
+    alone = part_one_alone()["Value"]
+    for name, attr in vars(alone).items():
+        if codes(attr) is not None:
+            assert codes(vars(Value)[name]) == codes(attr), f"a later part replaced Value.{name}"
+
+
+def test_node_shows_every_node_it_makes_to_every_hook(monkeypatch):
+    """Issue 20 item 3: _node hands each node it makes, constants included, and the parents it was given to every
+    function in _hooks."""
+    seen = []
+    monkeypatch.setattr(ts, "_hooks", [lambda out, parents: seen.append((out, parents)),
+                                       lambda out, parents: seen.append(("second", out))])
+    x, c = Value(2.0), Value(3.0, requires_grad=False)
+    y = x * c
+    k = c * x.detach()
+    assert [(o, p) for o, p in seen if o != "second"] == [(y, (x, c)), (seen[2][0], ()), (k, (c, seen[2][0]))]
+    assert k._prev == () and not k.requires_grad          # a constant, shown with the parents it was given
+    assert [o for s, o in seen if s == "second"] == [y, seen[2][0], k]
+
+
+def test_backward_create_graph_records_inside_no_grad_through_part_ones_hook():
+    """Issue 20 item 3: backward(create_graph=True) records its graph inside no_grad, as in PyTorch, by Part I's
+    _recording hook (which Part II sets to enable_grad), not by replacing backward."""
+    assert ts._recording is enable_grad
+    x = Value(2.0)
+    with no_grad():
+        y = x * x
+        assert not y.requires_grad
+    y = x * x * x
+    with no_grad():
+        y.backward(create_graph=True)
+        assert isinstance(x.grad, Value) and x.grad.requires_grad and x.grad.data == 12.0
+    g = x.grad
+    x.grad = 0.0
+    g.backward()
+    assert x.grad == 12.0                              # d(3x²)/dx = 6x
+
+
 ################ Part II — tools
 # Everything built on the engine: the other math functions, grad mode, fused ops, calculus,
 # custom functions, drawing and pickling.
@@ -4056,7 +4179,7 @@ def jit_idle():
     """Whether this thread records graph, and _node's hook is off: no no_grad block nor trace is open."""
     with no_grad():
         pass
-    return (Value(1.0) * 2).requires_grad and ts._hook is None
+    return (Value(1.0) * 2).requires_grad and ts._watch not in ts._hooks
 
 
 JIT_UNARY = [
