@@ -666,6 +666,30 @@ def test_pow_slope_beyond_the_floats_has_the_right_sign(base, exponent, expected
     assert y.grad == 0.0
 
 
+@pytest.mark.parametrize("x, y", [(1.0, 1e-200), (1.0, 5e-324), (-2.0, 1e-170), (1e-300, 1e-200), (3.0, -1e-160)])
+def test_divisor_gradient_where_y_squared_underflows_follows_torch(x, y):
+    """Issue 21 item 4: d(x/y)/dy is -g·((x/y)/y), PyTorch's formula: -inf (or a finite number) where y·y
+    underflows to 0, not a bare ZeroDivisionError."""
+    a, b = Value(x), Value(y)
+    (a / b).backward()
+    assert b.grad == -((x / y) / y) and a.grad == 1.0 / y
+    assert grad(lambda p, q: p / q, 1)(x, y) == b.grad
+    if torch is not None:
+        ta, tb = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (x, y))
+        (ta / tb).backward()
+        assert (tb.grad.item(), ta.grad.item()) == (b.grad, a.grad)
+
+
+def test_second_derivative_of_one_over_b_at_a_tiny_b():
+    """Issue 21 item 4: hessian(lambda b: 1 / b)(1e-100) is 2/b³ = 2e300, through the division's own closure."""
+    h = hessian(lambda b: 1 / b)(1e-100)[0][0]
+    assert near(h, 2e300, 1e-12)
+    assert near(grad(grad(lambda b: 1 / b))(1e-100), 2e300, 1e-12)
+    if torch is not None:
+        t = torch.autograd.functional.hessian(lambda b: 1 / b, torch.tensor(1e-100, dtype=torch.float64))
+        assert near(h, t.item(), 1e-12)
+
+
 @requires_torch
 @pytest.mark.parametrize("base, exponent, expected", POW_SLOPE_OVERFLOWS[:-1])
 def test_pow_slope_beyond_the_floats_matches_torch(base, exponent, expected):

@@ -66,8 +66,8 @@ class Value:
         """a / b"""
         if b.data == 0.0:
             raise ZeroDivisionError(f"/: division by zero: {a.data!r} / {b.data!r}")
-        def _backward(g, x=a.data, y=b.data, *_):
-            return g / y, -g * x / (y * y)              # d(x/y)/dx = 1/y, d(x/y)/dy = -x/y²
+        def _backward(g, x=a.data, y=b.data, *_):       # d(x/y)/dx = 1/y, d(x/y)/dy = -x/y²,
+            return g / y, -g * ((x / y) / y)            # as (x/y)/y: y² may underflow to 0
         return _node(a.data / b.data, (a, b), _backward)
 
     def _pow(a, b):
@@ -293,8 +293,8 @@ def _over(g, d):
     if _symbol(g, d) is not None:
         return _symbol(g, d).call(_over, g, d)
     g, d = _value(g, "/"), _value(d, "/")          # on Values: an op, for higher derivatives
-    def _backward(G, x=g.data, y=d.data, *_):
-        return _over(G, y), -_over(G * x, y * y)    # d(x/y)/dx = 1/y, d(x/y)/dy = -x/y²
+    def _backward(G, x=g.data, y=d.data, *_):       # d(x/y)/dx = 1/y, d(x/y)/dy = -(x/y)/y
+        return _over(G, y), -_over(_over(G * x, y), y)
     return _node(_over(g.data, d.data), (g, d), _backward)
 
 def _pow_dx(g, x, y):
