@@ -1234,17 +1234,103 @@ def test_no_global_setting_changed(name, call, gc_enabled):
 ######## More of the engine's edges: None grads, attributes, switched exponents, numpy data
 
 def test_requires_grad_is_a_property_settable_on_leaves_only():
-    """SPEC Part I: requires_grad is settable on leaves; False on an op's result raises RuntimeError; True is fine."""
+    """SPEC Part I: requires_grad is settable on leaves; False on an op's result raises RuntimeError; True on
+    an op's result makes it a new leaf (0.4.0, as minitorch's requires_grad_(True))."""
     x = Value(2.0)
     x.requires_grad = False
     assert (x * 3.0).requires_grad is False          # a leaf switched off is a constant
     x.requires_grad = True
     y = x * 3.0
-    y.requires_grad = True                           # always fine
-    assert y.requires_grad is True
     with pytest.raises(RuntimeError, match=names("requires_grad", "6.0")):
         y.requires_grad = False
-    assert y.requires_grad is True                   # the refused switch changed nothing
+    assert y.requires_grad is True and y._prev[0] is x   # the refused switch changed nothing
+    y.requires_grad = True                           # always fine: a new leaf there
+    assert y.requires_grad is True and y._prev == () and y.is_leaf
+
+
+# minitorch's Module 1 (minitorch/module.py and minitorch/optim.py), its update written out: after a step
+# each parameter holds p.value - lr * p.value.grad, made a leaf again by requires_grad_(True).
+
+class MinitorchParameter:
+    def __init__(self, x=None, name=None):
+        self.value = x
+        self.name = name
+        if hasattr(x, "requires_grad_"):
+            self.value.requires_grad_(True)
+            if self.name:
+                self.value.name = self.name
+
+    def update(self, x):
+        self.value = x
+        if hasattr(x, "requires_grad_"):
+            self.value.requires_grad_(True)
+            if self.name:
+                self.value.name = self.name
+
+
+class MinitorchSGD:
+    def __init__(self, parameters, lr=1.0):
+        self.parameters = parameters
+        self.lr = lr
+
+    def zero_grad(self):
+        for p in self.parameters:
+            if p.value is None:
+                continue
+            if hasattr(p.value, "derivative"):
+                if p.value.derivative is not None:
+                    p.value.derivative = None
+            if hasattr(p.value, "grad"):
+                if p.value.grad is not None:
+                    p.value.grad = None
+
+    def step(self):
+        for p in self.parameters:
+            if p.value is None:
+                continue
+            if hasattr(p.value, "derivative"):
+                if p.value.derivative is not None:
+                    p.update(Value(p.value.data - self.lr * p.value.derivative))
+            elif hasattr(p.value, "grad"):
+                if p.value.grad is not None:
+                    p.update(p.value - self.lr * p.value.grad)
+
+
+def test_minitorchs_update_trains_as_minitorch_does():
+    """Issue 21 item 3: minitorch's SGD.step sets p.value = (p.value - lr * p.value.grad).requires_grad_(True);
+    that starts a new leaf, so the per-example (loss / N).backward() calls add up in it, and training follows the
+    hand-derived gradient descent exactly (0.3.0 kept the history: each call recomputed the gradient from 0)."""
+    data = [(0.1 * i, 2.0 * 0.1 * i - 1.0 + 0.05 * (-1) ** i) for i in range(10)]
+    w, b = MinitorchParameter(Value(0.5), "w"), MinitorchParameter(Value(-0.3), "b")
+    optim = MinitorchSGD([w, b], lr=0.5)
+    ref_w, ref_b = 0.5, -0.3                         # the same descent on floats, gradients by hand
+    for epoch in range(10):
+        optim.zero_grad()
+        total_loss = 0.0
+        for x, y in data:
+            out = w.value * x + b.value
+            loss = (out - y) * (out - y)
+            (loss / len(data)).backward()
+            total_loss += loss.data
+        optim.step()
+        dw = sum(2 * (ref_w * x + ref_b - y) * x for x, y in data) / len(data)
+        db = sum(2 * (ref_w * x + ref_b - y) for x, y in data) / len(data)
+        ref_loss = sum((ref_w * x + ref_b - y) ** 2 for x, y in data)
+        ref_w, ref_b = ref_w - 0.5 * dw, ref_b - 0.5 * db
+        assert near(total_loss, ref_loss, 1e-12) and near(w.value.data, ref_w, 1e-12) and near(b.value.data, ref_b, 1e-12), epoch
+        assert w.value.is_leaf and w.value.requires_grad and w.value.name == "w"
+
+
+def test_requires_grad_true_on_an_ops_result_starts_a_leaf_there():
+    """Issue 21 item 3: y.requires_grad_(True) on an op's result makes y a leaf that learns (minitorch's meaning);
+    requires_grad_(False) there is still the RuntimeError."""
+    x = Value(2.0)
+    y = x * x
+    assert y.requires_grad_(True) is y and y.is_leaf and y._prev == () and y.data == 4.0
+    (y * 3.0).backward()
+    assert y.grad == 3.0 and x.grad == 0.0              # nothing flows past the new leaf
+    with pytest.raises(RuntimeError, match=names("requires_grad_(False)", "leaf", "detach")):
+        (x * x).requires_grad_(False)
 
 
 @pytest.mark.parametrize("name, flag, expected", [

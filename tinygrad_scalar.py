@@ -143,11 +143,11 @@ class Value:
     def requires_grad(self, flag):
         if flag not in (True, False):
             raise TypeError(f"Value: requires_grad must be True or False, got {flag!r}")
-        if not self._prev:
-            self._backward = _leaf if flag else _constant
-        elif not flag:
+        if self._prev and not flag:
             raise RuntimeError(f"requires_grad_(False): only a leaf can stop requiring grad; "
                                f"{self!r} was made by an op: v.detach() is a constant copy")
+        # True on an op's result makes a new leaf there, as minitorch's requires_grad_(True) does
+        self._prev, self._backward = (), _leaf if flag else _constant
 
     def __repr__(self):
         label = f", label={self.label!r}" if self.label else ""
