@@ -455,6 +455,164 @@ def test_qualified_names_of_the_generated_operators():
         pow(Value(2.0), 2, 3)
 
 
+# Karpathy's lecture ("The spelled-out intro to neural networks and backpropagation"), its code
+# written out: its own graph drawing, which reads n._op, and ops written its way, whose closure
+# takes no argument, reads out.grad and adds into the parents' .grad.
+
+def lecture_trace(root):
+    # builds a set of all nodes and edges in a graph
+    nodes, edges = set(), set()
+    def build(v):
+        if v not in nodes:
+            nodes.add(v)
+            for child in v._prev:
+                edges.add((child, v))
+                build(child)
+    build(root)
+    return nodes, edges
+
+
+def lecture_draw_dot(root, Digraph):
+    dot = Digraph(format='svg', graph_attr={'rankdir': 'LR'})  # LR = left to right
+    nodes, edges = lecture_trace(root)
+    for n in nodes:
+        uid = str(id(n))
+        # for any value in the graph, create a rectangular ('record') node for it
+        dot.node(name=uid, label="{ %s | data %.4f | grad %.4f }" % (n.label, n.data, n.grad), shape='record')
+        if n._op:
+            # if this value is a result of some operation, create an op node for it
+            dot.node(name=uid + n._op, label=n._op)
+            # and connect this node to it
+            dot.edge(uid + n._op, uid)
+    for n1, n2 in edges:
+        # connect n1 to the op node of n2
+        dot.edge(str(id(n1)), str(id(n2)) + n2._op)
+    return dot
+
+
+def lecture_tanh(self):
+    x = self.data
+    t = (math.exp(2*x) - 1)/(math.exp(2*x) + 1)
+    out = Value(t, (self, ), 'tanh')
+    def _backward():
+        self.grad += (1 - t**2) * out.grad
+    out._backward = _backward
+    return out
+
+
+def lecture_mul(self, other):
+    other = other if isinstance(other, Value) else Value(other)
+    out = Value(self.data * other.data, (self, other), '*')
+    def _backward():
+        self.grad += other.data * out.grad
+        other.grad += self.data * out.grad
+    out._backward = _backward
+    return out
+
+
+def lecture_pow(self, other):
+    assert isinstance(other, (int, float)), "only supporting int/float powers for now"
+    out = Value(self.data**other, (self,), f'**{other}')
+    def _backward():
+        self.grad += other * (self.data ** (other - 1)) * out.grad
+    out._backward = _backward
+    return out
+
+
+def lecture_neuron(tanh):
+    """The lecture's neuron: inputs x1, x2, weights w1, w2, bias b, o = tanh(x1·w1 + x2·w2 + b)."""
+    x1 = Value(2.0, label='x1')
+    x2 = Value(0.0, label='x2')
+    w1 = Value(-3.0, label='w1')
+    w2 = Value(1.0, label='w2')
+    b = Value(6.8813735870195432, label='b')
+    x1w1 = x1*w1; x1w1.label = 'x1*w1'
+    x2w2 = x2*w2; x2w2.label = 'x2*w2'
+    x1w1x2w2 = x1w1 + x2w2; x1w1x2w2.label = 'x1*w1 + x2*w2'
+    n = x1w1x2w2 + b; n.label = 'n'
+    o = tanh(n); o.label = 'o'
+    return o, dict(x1=x1, x2=x2, w1=w1, w2=w2, b=b, n=n)
+
+
+LECTURE_GRADS = dict(x1=-1.5, x2=0.5, w1=1.0, w2=0.0, b=0.5, n=0.5)   # the lecture's numbers, by hand
+
+
+def test_the_lectures_draw_dot_runs_on_our_values():
+    """Issue 21 item 1: the lecture's own draw_dot reads n._op; pasted, it draws our graph with its op nodes."""
+    Digraph = need("graphviz").Digraph
+    o, vs = lecture_neuron(Value.tanh)
+    o.backward()
+    for name, g in LECTURE_GRADS.items():
+        assert near(vs[name].grad, g, 1e-9, 1e-12), name
+    dot = lecture_draw_dot(o, Digraph)
+    nodes, edges = lecture_trace(o)
+    assert len(nodes) == 10 and len(edges) == 9
+    ops = sorted(n._op for n in nodes if n._op)
+    assert ops == ["*", "*", "+", "+", "tanh"]
+    assert "{ x1 | data 2.0000 | grad -1.5000 }" in dot.source and "{ o | data 0.7071 | grad 1.0000 }" in dot.source
+    assert dot.source.count("shape=record") == 10 and dot.source.count(" -> ") == 5 + 9
+
+
+@pytest.mark.parametrize("name, make, op", [
+    ("leaf",            lambda a, b: a,                        ""),
+    ("constant",        lambda a, b: Value(2.0, requires_grad=False), ""),
+    ("a + b",           lambda a, b: a + b,                    "+"),
+    ("2 + a",           lambda a, b: 2 + a,                    "+"),
+    ("a - b",           lambda a, b: a - b,                    "-"),
+    ("a * b",           lambda a, b: a * b,                    "*"),
+    ("-a",              lambda a, b: -a,                       "*"),
+    ("a / b",           lambda a, b: a / b,                    "/"),
+    ("a ** b",          lambda a, b: a ** b,                   "**"),
+    ("relu",            lambda a, b: a.relu(),                 "relu"),
+    ("exp",             lambda a, b: a.exp(),                  "exp"),
+    ("tanh",            lambda a, b: a.tanh(),                 "tanh"),
+    ("log",             lambda a, b: a.log(),                  "log"),
+    ("sigmoid",         lambda a, b: a.sigmoid(),              "sigmoid"),
+    ("vsum",            lambda a, b: vsum([a, b]),             "vsum"),
+    ("ScalarFunction",  lambda a, b: Square.apply(a),          "Square"),
+    ("the constructor", lambda a, b: Value(5.0, (a, b), "+"),  "+"),
+    ("the lecture's **", lambda a, b: lecture_pow(a, 2),       "**2"),
+    ("a constant's op", lambda a, b: Value(2.0, requires_grad=False) * 3, ""),
+])
+def test_op_names_the_op_as_micrograd_does(name, make, op):
+    """Issue 21 item 1: v._op reads "*", "+", "tanh", ... and "" for a leaf, derived from the closure: reading it
+    stores nothing on the node (no field, no dict made)."""
+    v = make(Value(2.0), Value(3.0))
+    assert v._op == op, (name, v._op)
+    if op and name not in ("the constructor", "the lecture's **"):
+        assert not any(type(r) is dict for r in gc.get_referents(v)), "reading _op made a dict on the node"
+    assert "_op" not in Value.__slots__
+
+
+CONSTRUCTOR_FORMS = [
+    # name                        make, given leaves a and b                       data   label  parents  op
+    ("number",                    lambda a, b: Value(2.0),                          2.0,   "",    (),      ""),
+    ("label, positional",         lambda a, b: Value(2.0, "x"),                     2.0,   "x",   (),      ""),
+    ("label=",                    lambda a, b: Value(2.0, label="x"),               2.0,   "x",   (),      ""),
+    ("name= (minitorch)",         lambda a, b: Value(2.0, name="x"),                2.0,   "x",   (),      ""),
+    ("requires_grad=False",       lambda a, b: Value(2.0, requires_grad=False),     2.0,   "",    (),      ""),
+    ("micrograd's, all four",     lambda a, b: Value(5.0, (a, b), "+", label="c"),  5.0,   "c",   "ab",    "+"),
+    ("micrograd's, keywords",     lambda a, b: Value(6.0, _children=(a, b), _op="*"), 6.0, "",    "ab",    "*"),
+    ("micrograd's, a repeat",     lambda a, b: Value(4.0, (a, a), "*"),             4.0,   "",    "aa",    "*"),
+    ("micrograd's, a set",        lambda a, b: Value(4.0, {a}, "relu"),             4.0,   "",    "a",     "relu"),
+    ("micrograd's, no op",        lambda a, b: Value(2.0, (a,)),                    2.0,   "",    "a",     ""),
+]
+
+
+@pytest.mark.parametrize("name, make, data, label, parents, op", CONSTRUCTOR_FORMS, ids=[r[0] for r in CONSTRUCTOR_FORMS])
+def test_value_takes_micrograds_constructor_beside_its_own(name, make, data, label, parents, op):
+    """Issue 21 item 2: Value(data, (children...), 'op', label=...) as micrograd's, beside Value(2.0, 'a'),
+    label=, name= and requires_grad=."""
+    a, b = Value(2.0), Value(3.0)
+    v = make(a, b)
+    assert v.data == data and v.label == label and v._op == op and v.grad == 0.0
+    assert v._prev == tuple({"a": a, "b": b}[p] for p in parents)
+    assert v.requires_grad is (name != "requires_grad=False")
+    if v.requires_grad:
+        v.backward()                                 # no closure given yet: nothing flows to the parents
+        assert (a.grad, b.grad, v.grad) == (0.0, 0.0, 1.0)
+
+
 ######## The primitive ops against the oracles: + - * / ** neg relu exp log tanh
 
 ENGINE_UNARY = [
@@ -857,6 +1015,60 @@ def test_reused_nodes_sum_their_paths():
     a2 = Value(2.0)
     (a2 * a2 * a2).backward()
     assert a2.grad == 12.0
+
+
+def test_the_lectures_neuron_with_its_own_tanh_backpropagates():
+    """Issue 21 item 2: the lecture's first exercise, tanh written its way (a closure of no argument that adds
+    into self.grad), runs in backward() among the library's own ops and gives the lecture's numbers."""
+    o, vs = lecture_neuron(lecture_tanh)
+    assert o._op == "tanh" and near(o.data, 0.7071067811865476)
+    o.backward()
+    for name, g in LECTURE_GRADS.items():
+        assert near(vs[name].grad, g, 1e-9, 1e-12), (name, vs[name].grad)
+
+
+@pytest.mark.parametrize("name, f, df", [
+    # name                       f written with the lecture's ops and the library's      df/da by hand
+    ("a * a, the lecture's",     lambda a: lecture_mul(a, a),                             lambda a: 2 * a),
+    ("a ** 2, the lecture's",    lambda a: lecture_pow(a, 2),                             lambda a: 2 * a),
+    ("mixed both ways",          lambda a: lecture_tanh(a * a) * lecture_mul(a, 3.0).exp(),
+                                 lambda a: (2 * a * (1 - math.tanh(a * a) ** 2) + 3 * math.tanh(a * a)) * math.exp(3 * a)),
+    ("a lecture op used twice",  lambda a: (lambda t: t * t + t)(lecture_tanh(a)),
+                                 lambda a: (2 * math.tanh(a) + 1) * (1 - math.tanh(a) ** 2)),
+    ("under library ops only",   lambda a: lecture_pow(a.tanh() + a, 3) / 2,
+                                 lambda a: 1.5 * (math.tanh(a) + a) ** 2 * (2 - math.tanh(a) ** 2)),
+])
+def test_closures_written_the_lectures_way_mix_with_the_librarys(name, f, df):
+    """Issue 21 item 2: lecture-style closures (no argument, += into the parents) and the library's closures (g in,
+    gradients out) in one graph, through repeated parents; a second backward() adds in the leaves, as for any op."""
+    a = Value(0.4)
+    out = f(a)
+    out.backward()
+    assert near(a.grad, df(0.4), 1e-9, 1e-12), (name, a.grad, df(0.4))
+    out.backward()
+    assert near(a.grad, 2 * df(0.4), 1e-9, 1e-12), name
+
+
+def test_a_lecture_closure_under_create_graph_raises_rather_than_drop_a_term():
+    """A closure written the lecture's way adds floats: under create_graph=True its second derivative would miss
+    terms, so backward() raises Python's TypeError there (as forward mode and jit do), never a wrong number."""
+    a = Value(0.4)
+    out = lecture_tanh(a * a)
+    with pytest.raises(TypeError, match="positional argument"):
+        out.backward(create_graph=True)
+    assert grad(lambda x: lecture_tanh(x * x))(0.4) == pytest.approx(0.8 * (1 - math.tanh(0.16) ** 2))
+
+
+def test_a_closure_that_takes_g_still_raises_its_own_type_error():
+    """backward() calls a closure without g only if it takes no argument: a TypeError inside a closure that
+    takes g is raised as it is."""
+    a = Value(2.0)
+    out = a * 3.0
+    def _backward(g, *_):
+        raise TypeError("inside the closure")
+    out._backward = _backward
+    with pytest.raises(TypeError, match="inside the closure"):
+        out.backward()
 
 
 def test_constant_leaf_gets_no_gradient():
@@ -1656,6 +1868,9 @@ def test_node_shows_every_node_it_makes_to_every_hook(monkeypatch):
     assert [(o, p) for o, p in seen if o != "second"] == [(y, (x, c)), (seen[2][0], ()), (k, (c, seen[2][0]))]
     assert k._prev == () and not k.requires_grad          # a constant, shown with the parents it was given
     assert [o for s, o in seen if s == "second"] == [y, seen[2][0], k]
+    seen.clear()
+    m = Value(6.0, (x, c), "*")                            # micrograd's constructor shows its node too
+    assert seen == [(m, (x, c)), ("second", m)]
 
 
 def test_backward_create_graph_records_inside_no_grad_through_part_ones_hook():

@@ -28,15 +28,24 @@ import numbers
 class Value:
     """A scalar that records the operations applied to it, for backpropagation."""
 
-    def __init__(self, data, label="", requires_grad=True, *, name=None):
+    def __init__(self, data, _children=(), _op="", label="", requires_grad=True, *, name=None):
+        if not isinstance(_children, (tuple, list, set)):   # Value(2.0, "x"): a label
+            _children, label = (), _children
         label = label if name is None else name     # minitorch's Scalar(x, name="x")
-        if isinstance(data, Value) or not isinstance(label, str):
-            raise TypeError(f"Value: expected a number and a str label, got {data!r} and {label!r}")
-        data = data if data.__class__ is float else _value(data, "Value").data
+        if isinstance(data, Value) or not isinstance(label, str) or not isinstance(_op, str) \
+                or not all(isinstance(p, Value) for p in _children):
+            raise TypeError(f"Value: expected a number, Values as parents, a str op and label; "
+                            f"got {data!r}, {_children!r}, {_op!r}, {label!r}")
+        if data.__class__ is not float and not (_children and _symbol(data) is not None):
+            data = _value(data, "Value").data       # (an op's number may be a jit symbol)
         self.data, self.grad, self._prev = data, 0.0, ()
         self.requires_grad = requires_grad          # this sets _backward: see requires_grad below
         if label:
             self.label = label
+        if _children:                               # micrograd's Value(data, (a, b), "+"): you
+            self._prev, self._op = tuple(_children), _op    # give it its _backward next
+            for hook in _hooks:                     # shown to later parts, as _node's nodes are
+                hook(self, self._prev)
 
     # ---------------- the primitive ops: compute the number, write the closure, return
     # The closure takes g = d(output)/d(result) and returns g times the local derivative for each
@@ -127,8 +136,12 @@ class Value:
                 g = v.grad
                 if g == 0.0:                        # 0 passes nothing, even through infinite slopes
                     continue
-                # create_graph: the parents and the result as Values, to record graph
-                ds = v._backward(g, *v._prev, v) if create_graph else v._backward(g)
+                try:                                # create_graph: parents and result as Values
+                    ds = v._backward(g, *v._prev, v) if create_graph else v._backward(g)
+                except TypeError:                   # unless the closure takes no g, as the
+                    if create_graph or v._backward.__code__.co_argcount:    # lecture's does:
+                        raise                       # it reads its result's .grad and adds into
+                    ds = v._backward() or ()        # its parents' .grad itself (floats only)
                 for parent, d in zip(v._prev, ds):
                     if parent._backward is not _constant:   # constants take no gradient
                         parent.grad += d
@@ -201,7 +214,7 @@ def _node(data, parents, backward):
             hook(out, parents)
     return out
 
-def _leaf(g, *_):           # the _backward of a leaf that learns
+def _leaf(g, *_):           # the _backward of a leaf that learns (and of Value(x, parents) first)
     return ()
 
 def _constant(g, *_):       # the _backward of a constant: nothing flows in
@@ -453,6 +466,14 @@ for _name, _attr in vars(_Habits).items():
         setattr(Value, _name, _attr)
 del _name, _attr
 Value.leaky_relu = _leaky_relu
+
+class _OpName:
+    """micrograd's v._op: "+", "tanh"... ("" for a leaf), read from the closure: no field per node.
+    Value(data, (a, b), "+") keeps its "+" in v.__dict__, which Python reads first."""
+    def __get__(self, v, owner=None):
+        return self if v is None else _op_name(v) if v._prev else ""
+
+Value._op = _OpName()
 
 
 # ---------------- no_grad and enable_grad: a flag per thread
@@ -1358,7 +1379,8 @@ class _Code:
             self.nodes += 1
             out.data.name = f"v{self.nodes}"
             if self.lines[-1][0] is out.data:        # its line: the op's name and the label
-                note = _op_name(out) + (f" {_comment(out.label)!r}" if out.label else "")
+                note = out._op or _op_name(out)      # (Value(x, parents, op) gives its op)
+                note += f" {_comment(out.label)!r}" if out.label else ""
                 self.lines[-1] = self.lines[-1][:3] + (note,)
         for p in out._prev:
             if not p._prev and p.requires_grad and not isinstance(p.data, _Symbol):
