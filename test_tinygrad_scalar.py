@@ -613,6 +613,25 @@ def test_value_takes_micrograds_constructor_beside_its_own(name, make, data, lab
         assert (a.grad, b.grad, v.grad) == (0.0, 0.0, 1.0)
 
 
+def test_the_demos_own_op_needs_only_public_names():
+    """Issue 20 item 4: demo.ipynb writes softsign with micrograd's constructor, no private name; run as a user
+    would, it differentiates once, twice, and in forward mode."""
+    nbformat = need("nbformat")
+    nb = nbformat.read(SOURCE.parent / "demo.ipynb", as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    assert not [c for c in code if re.search(r"import[^\n]*\b_\w|\bts\._\w", c)], "the notebook uses a private name"
+    cell = next(c for c in code if "def softsign" in c)
+    namespace = {}
+    exec("from tinygrad_scalar import Value\n" + cell, namespace)
+    softsign = namespace["softsign"]
+    assert gradcheck(softsign, 3.0) and gradcheck(softsign, -0.5)
+    assert near(grad(softsign)(3.0), 1 / 16) and near(hessian(softsign)(3.0)[0][0], -2 / 4 ** 3)
+    assert jvp(softsign, (3.0,), (1.0,)) == (0.75, 0.0625)
+    assert softsign(Value(3.0))._op == "softsign"
+    fast = jit(grad(softsign))
+    assert fast(3.0) == 0.0625 and "# softsign" in fast.source
+
+
 ######## The primitive ops against the oracles: + - * / ** neg relu exp log tanh
 
 ENGINE_UNARY = [
