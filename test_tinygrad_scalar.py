@@ -455,6 +455,183 @@ def test_qualified_names_of_the_generated_operators():
         pow(Value(2.0), 2, 3)
 
 
+# Karpathy's lecture ("The spelled-out intro to neural networks and backpropagation"), its code
+# written out: its own graph drawing, which reads n._op, and ops written its way, whose closure
+# takes no argument, reads out.grad and adds into the parents' .grad.
+
+def lecture_trace(root):
+    # builds a set of all nodes and edges in a graph
+    nodes, edges = set(), set()
+    def build(v):
+        if v not in nodes:
+            nodes.add(v)
+            for child in v._prev:
+                edges.add((child, v))
+                build(child)
+    build(root)
+    return nodes, edges
+
+
+def lecture_draw_dot(root, Digraph):
+    dot = Digraph(format='svg', graph_attr={'rankdir': 'LR'})  # LR = left to right
+    nodes, edges = lecture_trace(root)
+    for n in nodes:
+        uid = str(id(n))
+        # for any value in the graph, create a rectangular ('record') node for it
+        dot.node(name=uid, label="{ %s | data %.4f | grad %.4f }" % (n.label, n.data, n.grad), shape='record')
+        if n._op:
+            # if this value is a result of some operation, create an op node for it
+            dot.node(name=uid + n._op, label=n._op)
+            # and connect this node to it
+            dot.edge(uid + n._op, uid)
+    for n1, n2 in edges:
+        # connect n1 to the op node of n2
+        dot.edge(str(id(n1)), str(id(n2)) + n2._op)
+    return dot
+
+
+def lecture_tanh(self):
+    x = self.data
+    t = (math.exp(2*x) - 1)/(math.exp(2*x) + 1)
+    out = Value(t, (self, ), 'tanh')
+    def _backward():
+        self.grad += (1 - t**2) * out.grad
+    out._backward = _backward
+    return out
+
+
+def lecture_mul(self, other):
+    other = other if isinstance(other, Value) else Value(other)
+    out = Value(self.data * other.data, (self, other), '*')
+    def _backward():
+        self.grad += other.data * out.grad
+        other.grad += self.data * out.grad
+    out._backward = _backward
+    return out
+
+
+def lecture_pow(self, other):
+    assert isinstance(other, (int, float)), "only supporting int/float powers for now"
+    out = Value(self.data**other, (self,), f'**{other}')
+    def _backward():
+        self.grad += other * (self.data ** (other - 1)) * out.grad
+    out._backward = _backward
+    return out
+
+
+def lecture_neuron(tanh):
+    """The lecture's neuron: inputs x1, x2, weights w1, w2, bias b, o = tanh(x1·w1 + x2·w2 + b)."""
+    x1 = Value(2.0, label='x1')
+    x2 = Value(0.0, label='x2')
+    w1 = Value(-3.0, label='w1')
+    w2 = Value(1.0, label='w2')
+    b = Value(6.8813735870195432, label='b')
+    x1w1 = x1*w1; x1w1.label = 'x1*w1'
+    x2w2 = x2*w2; x2w2.label = 'x2*w2'
+    x1w1x2w2 = x1w1 + x2w2; x1w1x2w2.label = 'x1*w1 + x2*w2'
+    n = x1w1x2w2 + b; n.label = 'n'
+    o = tanh(n); o.label = 'o'
+    return o, dict(x1=x1, x2=x2, w1=w1, w2=w2, b=b, n=n)
+
+
+LECTURE_GRADS = dict(x1=-1.5, x2=0.5, w1=1.0, w2=0.0, b=0.5, n=0.5)   # the lecture's numbers, by hand
+
+
+def test_the_lectures_draw_dot_runs_on_our_values():
+    """Issue 21 item 1: the lecture's own draw_dot reads n._op; pasted, it draws our graph with its op nodes."""
+    Digraph = need("graphviz").Digraph
+    o, vs = lecture_neuron(Value.tanh)
+    o.backward()
+    for name, g in LECTURE_GRADS.items():
+        assert near(vs[name].grad, g, 1e-9, 1e-12), name
+    dot = lecture_draw_dot(o, Digraph)
+    nodes, edges = lecture_trace(o)
+    assert len(nodes) == 10 and len(edges) == 9
+    ops = sorted(n._op for n in nodes if n._op)
+    assert ops == ["*", "*", "+", "+", "tanh"]
+    assert "{ x1 | data 2.0000 | grad -1.5000 }" in dot.source and "{ o | data 0.7071 | grad 1.0000 }" in dot.source
+    assert dot.source.count("shape=record") == 10 and dot.source.count(" -> ") == 5 + 9
+
+
+@pytest.mark.parametrize("name, make, op", [
+    ("leaf",            lambda a, b: a,                        ""),
+    ("constant",        lambda a, b: Value(2.0, requires_grad=False), ""),
+    ("a + b",           lambda a, b: a + b,                    "+"),
+    ("2 + a",           lambda a, b: 2 + a,                    "+"),
+    ("a - b",           lambda a, b: a - b,                    "-"),
+    ("a * b",           lambda a, b: a * b,                    "*"),
+    ("-a",              lambda a, b: -a,                       "*"),
+    ("a / b",           lambda a, b: a / b,                    "/"),
+    ("a ** b",          lambda a, b: a ** b,                   "**"),
+    ("relu",            lambda a, b: a.relu(),                 "relu"),
+    ("exp",             lambda a, b: a.exp(),                  "exp"),
+    ("tanh",            lambda a, b: a.tanh(),                 "tanh"),
+    ("log",             lambda a, b: a.log(),                  "log"),
+    ("sigmoid",         lambda a, b: a.sigmoid(),              "sigmoid"),
+    ("vsum",            lambda a, b: vsum([a, b]),             "vsum"),
+    ("ScalarFunction",  lambda a, b: Square.apply(a),          "Square"),
+    ("the constructor", lambda a, b: Value(5.0, (a, b), "+"),  "+"),
+    ("the lecture's **", lambda a, b: lecture_pow(a, 2),       "**2"),
+    ("a constant's op", lambda a, b: Value(2.0, requires_grad=False) * 3, ""),
+])
+def test_op_names_the_op_as_micrograd_does(name, make, op):
+    """Issue 21 item 1: v._op reads "*", "+", "tanh", ... and "" for a leaf, derived from the closure: reading it
+    stores nothing on the node (no field, no dict made)."""
+    v = make(Value(2.0), Value(3.0))
+    assert v._op == op, (name, v._op)
+    if op and name not in ("the constructor", "the lecture's **"):
+        assert not any(type(r) is dict for r in gc.get_referents(v)), "reading _op made a dict on the node"
+    assert "_op" not in Value.__slots__
+
+
+CONSTRUCTOR_FORMS = [
+    # name                        make, given leaves a and b                       data   label  parents  op
+    ("number",                    lambda a, b: Value(2.0),                          2.0,   "",    (),      ""),
+    ("label, positional",         lambda a, b: Value(2.0, "x"),                     2.0,   "x",   (),      ""),
+    ("label=",                    lambda a, b: Value(2.0, label="x"),               2.0,   "x",   (),      ""),
+    ("name= (minitorch)",         lambda a, b: Value(2.0, name="x"),                2.0,   "x",   (),      ""),
+    ("requires_grad=False",       lambda a, b: Value(2.0, requires_grad=False),     2.0,   "",    (),      ""),
+    ("micrograd's, all four",     lambda a, b: Value(5.0, (a, b), "+", label="c"),  5.0,   "c",   "ab",    "+"),
+    ("micrograd's, keywords",     lambda a, b: Value(6.0, _children=(a, b), _op="*"), 6.0, "",    "ab",    "*"),
+    ("micrograd's, a repeat",     lambda a, b: Value(4.0, (a, a), "*"),             4.0,   "",    "aa",    "*"),
+    ("micrograd's, a set",        lambda a, b: Value(4.0, {a}, "relu"),             4.0,   "",    "a",     "relu"),
+    ("micrograd's, no op",        lambda a, b: Value(2.0, (a,)),                    2.0,   "",    "a",     ""),
+]
+
+
+@pytest.mark.parametrize("name, make, data, label, parents, op", CONSTRUCTOR_FORMS, ids=[r[0] for r in CONSTRUCTOR_FORMS])
+def test_value_takes_micrograds_constructor_beside_its_own(name, make, data, label, parents, op):
+    """Issue 21 item 2: Value(data, (children...), 'op', label=...) as micrograd's, beside Value(2.0, 'a'),
+    label=, name= and requires_grad=."""
+    a, b = Value(2.0), Value(3.0)
+    v = make(a, b)
+    assert v.data == data and v.label == label and v._op == op and v.grad == 0.0
+    assert v._prev == tuple({"a": a, "b": b}[p] for p in parents)
+    assert v.requires_grad is (name != "requires_grad=False")
+    if v.requires_grad:
+        v.backward()                                 # no closure given yet: nothing flows to the parents
+        assert (a.grad, b.grad, v.grad) == (0.0, 0.0, 1.0)
+
+
+def test_the_demos_own_op_needs_only_public_names():
+    """Issue 20 item 4: demo.ipynb writes softsign with micrograd's constructor, no private name; run as a user
+    would, it differentiates once, twice, and in forward mode."""
+    nbformat = need("nbformat")
+    nb = nbformat.read(SOURCE.parent / "demo.ipynb", as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    assert not [c for c in code if re.search(r"import[^\n]*\b_\w|\bts\._\w", c)], "the notebook uses a private name"
+    cell = next(c for c in code if "def softsign" in c)
+    namespace = {}
+    exec("from tinygrad_scalar import Value\n" + cell, namespace)
+    softsign = namespace["softsign"]
+    assert gradcheck(softsign, 3.0) and gradcheck(softsign, -0.5)
+    assert near(grad(softsign)(3.0), 1 / 16) and near(hessian(softsign)(3.0)[0][0], -2 / 4 ** 3)
+    assert jvp(softsign, (3.0,), (1.0,)) == (0.75, 0.0625)
+    assert softsign(Value(3.0))._op == "softsign"
+    fast = jit(grad(softsign))
+    assert fast(3.0) == 0.0625 and "# softsign" in fast.source
+
+
 ######## The primitive ops against the oracles: + - * / ** neg relu exp log tanh
 
 ENGINE_UNARY = [
@@ -666,6 +843,30 @@ def test_pow_slope_beyond_the_floats_has_the_right_sign(base, exponent, expected
     assert y.grad == 0.0
 
 
+@pytest.mark.parametrize("x, y", [(1.0, 1e-200), (1.0, 5e-324), (-2.0, 1e-170), (1e-300, 1e-200), (3.0, -1e-160)])
+def test_divisor_gradient_where_y_squared_underflows_follows_torch(x, y):
+    """Issue 21 item 4: d(x/y)/dy is -g·((x/y)/y), PyTorch's formula: -inf (or a finite number) where y·y
+    underflows to 0, not a bare ZeroDivisionError."""
+    a, b = Value(x), Value(y)
+    (a / b).backward()
+    assert b.grad == -((x / y) / y) and a.grad == 1.0 / y
+    assert grad(lambda p, q: p / q, 1)(x, y) == b.grad
+    if torch is not None:
+        ta, tb = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (x, y))
+        (ta / tb).backward()
+        assert (tb.grad.item(), ta.grad.item()) == (b.grad, a.grad)
+
+
+def test_second_derivative_of_one_over_b_at_a_tiny_b():
+    """Issue 21 item 4: hessian(lambda b: 1 / b)(1e-100) is 2/b³ = 2e300, through the division's own closure."""
+    h = hessian(lambda b: 1 / b)(1e-100)[0][0]
+    assert near(h, 2e300, 1e-12)
+    assert near(grad(grad(lambda b: 1 / b))(1e-100), 2e300, 1e-12)
+    if torch is not None:
+        t = torch.autograd.functional.hessian(lambda b: 1 / b, torch.tensor(1e-100, dtype=torch.float64))
+        assert near(h, t.item(), 1e-12)
+
+
 @requires_torch
 @pytest.mark.parametrize("base, exponent, expected", POW_SLOPE_OVERFLOWS[:-1])
 def test_pow_slope_beyond_the_floats_matches_torch(base, exponent, expected):
@@ -833,6 +1034,60 @@ def test_reused_nodes_sum_their_paths():
     a2 = Value(2.0)
     (a2 * a2 * a2).backward()
     assert a2.grad == 12.0
+
+
+def test_the_lectures_neuron_with_its_own_tanh_backpropagates():
+    """Issue 21 item 2: the lecture's first exercise, tanh written its way (a closure of no argument that adds
+    into self.grad), runs in backward() among the library's own ops and gives the lecture's numbers."""
+    o, vs = lecture_neuron(lecture_tanh)
+    assert o._op == "tanh" and near(o.data, 0.7071067811865476)
+    o.backward()
+    for name, g in LECTURE_GRADS.items():
+        assert near(vs[name].grad, g, 1e-9, 1e-12), (name, vs[name].grad)
+
+
+@pytest.mark.parametrize("name, f, df", [
+    # name                       f written with the lecture's ops and the library's      df/da by hand
+    ("a * a, the lecture's",     lambda a: lecture_mul(a, a),                             lambda a: 2 * a),
+    ("a ** 2, the lecture's",    lambda a: lecture_pow(a, 2),                             lambda a: 2 * a),
+    ("mixed both ways",          lambda a: lecture_tanh(a * a) * lecture_mul(a, 3.0).exp(),
+                                 lambda a: (2 * a * (1 - math.tanh(a * a) ** 2) + 3 * math.tanh(a * a)) * math.exp(3 * a)),
+    ("a lecture op used twice",  lambda a: (lambda t: t * t + t)(lecture_tanh(a)),
+                                 lambda a: (2 * math.tanh(a) + 1) * (1 - math.tanh(a) ** 2)),
+    ("under library ops only",   lambda a: lecture_pow(a.tanh() + a, 3) / 2,
+                                 lambda a: 1.5 * (math.tanh(a) + a) ** 2 * (2 - math.tanh(a) ** 2)),
+])
+def test_closures_written_the_lectures_way_mix_with_the_librarys(name, f, df):
+    """Issue 21 item 2: lecture-style closures (no argument, += into the parents) and the library's closures (g in,
+    gradients out) in one graph, through repeated parents; a second backward() adds in the leaves, as for any op."""
+    a = Value(0.4)
+    out = f(a)
+    out.backward()
+    assert near(a.grad, df(0.4), 1e-9, 1e-12), (name, a.grad, df(0.4))
+    out.backward()
+    assert near(a.grad, 2 * df(0.4), 1e-9, 1e-12), name
+
+
+def test_a_lecture_closure_under_create_graph_raises_rather_than_drop_a_term():
+    """A closure written the lecture's way adds floats: under create_graph=True its second derivative would miss
+    terms, so backward() raises Python's TypeError there (as forward mode and jit do), never a wrong number."""
+    a = Value(0.4)
+    out = lecture_tanh(a * a)
+    with pytest.raises(TypeError, match="positional argument"):
+        out.backward(create_graph=True)
+    assert grad(lambda x: lecture_tanh(x * x))(0.4) == pytest.approx(0.8 * (1 - math.tanh(0.16) ** 2))
+
+
+def test_a_closure_that_takes_g_still_raises_its_own_type_error():
+    """backward() calls a closure without g only if it takes no argument: a TypeError inside a closure that
+    takes g is raised as it is."""
+    a = Value(2.0)
+    out = a * 3.0
+    def _backward(g, *_):
+        raise TypeError("inside the closure")
+    out._backward = _backward
+    with pytest.raises(TypeError, match="inside the closure"):
+        out.backward()
 
 
 def test_constant_leaf_gets_no_gradient():
@@ -1210,17 +1465,103 @@ def test_no_global_setting_changed(name, call, gc_enabled):
 ######## More of the engine's edges: None grads, attributes, switched exponents, numpy data
 
 def test_requires_grad_is_a_property_settable_on_leaves_only():
-    """SPEC Part I: requires_grad is settable on leaves; False on an op's result raises RuntimeError; True is fine."""
+    """SPEC Part I: requires_grad is settable on leaves; False on an op's result raises RuntimeError; True on
+    an op's result makes it a new leaf (0.4.0, as minitorch's requires_grad_(True))."""
     x = Value(2.0)
     x.requires_grad = False
     assert (x * 3.0).requires_grad is False          # a leaf switched off is a constant
     x.requires_grad = True
     y = x * 3.0
-    y.requires_grad = True                           # always fine
-    assert y.requires_grad is True
     with pytest.raises(RuntimeError, match=names("requires_grad", "6.0")):
         y.requires_grad = False
-    assert y.requires_grad is True                   # the refused switch changed nothing
+    assert y.requires_grad is True and y._prev[0] is x   # the refused switch changed nothing
+    y.requires_grad = True                           # always fine: a new leaf there
+    assert y.requires_grad is True and y._prev == () and y.is_leaf
+
+
+# minitorch's Module 1 (minitorch/module.py and minitorch/optim.py), its update written out: after a step
+# each parameter holds p.value - lr * p.value.grad, made a leaf again by requires_grad_(True).
+
+class MinitorchParameter:
+    def __init__(self, x=None, name=None):
+        self.value = x
+        self.name = name
+        if hasattr(x, "requires_grad_"):
+            self.value.requires_grad_(True)
+            if self.name:
+                self.value.name = self.name
+
+    def update(self, x):
+        self.value = x
+        if hasattr(x, "requires_grad_"):
+            self.value.requires_grad_(True)
+            if self.name:
+                self.value.name = self.name
+
+
+class MinitorchSGD:
+    def __init__(self, parameters, lr=1.0):
+        self.parameters = parameters
+        self.lr = lr
+
+    def zero_grad(self):
+        for p in self.parameters:
+            if p.value is None:
+                continue
+            if hasattr(p.value, "derivative"):
+                if p.value.derivative is not None:
+                    p.value.derivative = None
+            if hasattr(p.value, "grad"):
+                if p.value.grad is not None:
+                    p.value.grad = None
+
+    def step(self):
+        for p in self.parameters:
+            if p.value is None:
+                continue
+            if hasattr(p.value, "derivative"):
+                if p.value.derivative is not None:
+                    p.update(Value(p.value.data - self.lr * p.value.derivative))
+            elif hasattr(p.value, "grad"):
+                if p.value.grad is not None:
+                    p.update(p.value - self.lr * p.value.grad)
+
+
+def test_minitorchs_update_trains_as_minitorch_does():
+    """Issue 21 item 3: minitorch's SGD.step sets p.value = (p.value - lr * p.value.grad).requires_grad_(True);
+    that starts a new leaf, so the per-example (loss / N).backward() calls add up in it, and training follows the
+    hand-derived gradient descent exactly (0.3.0 kept the history: each call recomputed the gradient from 0)."""
+    data = [(0.1 * i, 2.0 * 0.1 * i - 1.0 + 0.05 * (-1) ** i) for i in range(10)]
+    w, b = MinitorchParameter(Value(0.5), "w"), MinitorchParameter(Value(-0.3), "b")
+    optim = MinitorchSGD([w, b], lr=0.5)
+    ref_w, ref_b = 0.5, -0.3                         # the same descent on floats, gradients by hand
+    for epoch in range(10):
+        optim.zero_grad()
+        total_loss = 0.0
+        for x, y in data:
+            out = w.value * x + b.value
+            loss = (out - y) * (out - y)
+            (loss / len(data)).backward()
+            total_loss += loss.data
+        optim.step()
+        dw = sum(2 * (ref_w * x + ref_b - y) * x for x, y in data) / len(data)
+        db = sum(2 * (ref_w * x + ref_b - y) for x, y in data) / len(data)
+        ref_loss = sum((ref_w * x + ref_b - y) ** 2 for x, y in data)
+        ref_w, ref_b = ref_w - 0.5 * dw, ref_b - 0.5 * db
+        assert near(total_loss, ref_loss, 1e-12) and near(w.value.data, ref_w, 1e-12) and near(b.value.data, ref_b, 1e-12), epoch
+        assert w.value.is_leaf and w.value.requires_grad and w.value.name == "w"
+
+
+def test_requires_grad_true_on_an_ops_result_starts_a_leaf_there():
+    """Issue 21 item 3: y.requires_grad_(True) on an op's result makes y a leaf that learns (minitorch's meaning);
+    requires_grad_(False) there is still the RuntimeError."""
+    x = Value(2.0)
+    y = x * x
+    assert y.requires_grad_(True) is y and y.is_leaf and y._prev == () and y.data == 4.0
+    (y * 3.0).backward()
+    assert y.grad == 3.0 and x.grad == 0.0              # nothing flows past the new leaf
+    with pytest.raises(RuntimeError, match=names("requires_grad_(False)", "leaf", "detach")):
+        (x * x).requires_grad_(False)
 
 
 @pytest.mark.parametrize("name, flag, expected", [
@@ -1441,6 +1782,133 @@ def test_numpy_float_in_data_backpropagates(name, op, x, derivative):
     want = derivative(float(p.data))
     op(p).backward()
     assert near(p.grad, want, 1e-12, 1e-14), f"{name}: grad {p.grad!r}, want {want!r}"
+
+
+######## Part I on its own: pasted alone, in reading order, plugged into without patches
+
+def part_one_source():
+    """The lines above the Part II banner: Part I, as pasted alone into a notebook."""
+    text = SOURCE.read_text(encoding="utf-8")
+    return text[:text.index("################ Part II")]
+
+
+def part_one_alone():
+    """Part I run alone in a fresh namespace: its namespace."""
+    namespace = {"__name__": "cell"}
+    exec(compile(part_one_source(), "<Part I>", "exec"), namespace)
+    return namespace
+
+
+def test_part_one_pasted_alone_runs_backward_create_graph_included():
+    """Issue 20 item 2: Part I pasted alone computes gradients, twice, a chain 200,000 deep, second derivatives
+    through x ** p with a learning exponent (0.3.0: AttributeError, log was Part II's), and leaves no cycle."""
+    V = part_one_alone()["Value"]
+    x = V(2.0)
+    y = x * x
+    y.backward()
+    assert x.grad == 4.0
+    y.backward()
+    assert x.grad == 8.0
+    s = x = V(0.5)
+    for _ in range(200_000):
+        s = s + 1.0
+    s.backward()
+    assert x.grad == 1.0
+    x, p = V(2.0), V(3.0)
+    (x ** p).backward(create_graph=True)             # d/dx = p·x^(p-1), d/dp = x^p·ln x
+    assert x.grad.data == 12.0 and near(p.grad.data, 8 * math.log(2.0))
+    dz_dp, x.grad, p.grad = p.grad, 0.0, 0.0
+    dz_dp.backward()                                 # d/dp (x^p ln x) = x^p ln²x, d/dx = p·x^(p-1)·ln x + x^(p-1)
+    assert near(p.grad, 8 * math.log(2.0) ** 2) and near(x.grad, 12 * math.log(2.0) + 4)
+
+    def build():
+        a, b = V(0.3), V(0.7)
+        out = a
+        for _ in range(1000):
+            out = (out * b + a).tanh() / b - a.exp() + (a * a).log() + a.exp() ** b - 2 ** b
+        out.backward()
+    assert collect_after(build) == 0
+
+
+def loaded(code):
+    """The local names a function's code reads."""
+    names = set()
+    for ins in __import__("dis").get_instructions(code):
+        if ins.opname.startswith("LOAD_FAST") or ins.opname == "LOAD_DEREF":
+            names.update(ins.argval if isinstance(ins.argval, tuple) else (ins.argval,))
+    return names
+
+
+def test_part_one_reads_like_micrograd():
+    """Issue 20 item 2: Value and its first op come first; the factory and the float helpers follow under a
+    fine-print sub-banner; `*_` is explained where it first appears; no closure of Part I takes a named argument
+    it does not use; at most 330 lines, none over 100 characters."""
+    lines = part_one_source().splitlines()
+    assert len(lines) <= 330 and max(len(line) for line in lines) <= 100
+    at = {name: next(i for i, line in enumerate(lines) if re.match(rf"\s*(def|class) {name}\b", line))
+          for name in ("Value", "_add", "_operators", "_real", "_symbol", "_num", "_mask", "_math", "_power",
+                       "_over", "_pow_dx", "_ln")}
+    fine = next(i for i, line in enumerate(lines) if line.startswith("# ---") and "fine print" in line)
+    assert at["_add"] < 60 and at["Value"] < at["_add"] < fine
+    assert all(at[name] > fine for name in at if name not in ("Value", "_add")), at
+    first = next(i for i, line in enumerate(lines) if "*_)" in line)
+    assert "`*_`" in "\n".join(lines[first - 8:first]), "the first *_ has no explanation above it"
+    V = part_one_alone()["Value"]
+    a, b = V(2.0), V(3.0)
+    for out in [a + b, a - b, a * b, a / b, a ** b, -a, a.relu(), a.exp(), a.tanh(), a.log()]:
+        code = out._backward.__code__
+        named = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+        assert not {n for n in named if n != "_"} - loaded(code), (code.co_qualname if hasattr(code, "co_qualname") else code.co_name, named)
+
+
+def test_no_later_part_replaces_a_part_one_method():
+    """Issue 20 item 3: every method and property Part I defines is, in the whole library, the one Part I wrote
+    (0.3.0 replaced backward in Part II)."""
+    def codes(attr):
+        if isinstance(attr, property):
+            return tuple(codes(f) for f in (attr.fget, attr.fset) if f is not None)
+        code = getattr(attr, "__code__", None)
+        return None if code is None else (code.co_firstlineno, code.co_code)
+    alone = part_one_alone()["Value"]
+    for name, attr in vars(alone).items():
+        if codes(attr) is not None:
+            assert codes(vars(Value)[name]) == codes(attr), f"a later part replaced Value.{name}"
+
+
+def test_node_shows_every_node_it_makes_to_every_hook(monkeypatch):
+    """Issue 20 item 3: _node hands each node it makes, constants included, and the parents it was given to every
+    function in _hooks; so does the constructor (a leaf: no parents), and detach() names the Value it copies."""
+    seen = []
+    monkeypatch.setattr(ts, "_hooks", [lambda out, parents: seen.append((out, parents)),
+                                       lambda out, parents: seen.append(("second", out))])
+    x, c = Value(2.0), Value(3.0, requires_grad=False)
+    y = x * c
+    k = c * x.detach()
+    d = seen[6][0]                                         # the copy detach() made
+    assert [(o, p) for o, p in seen if o != "second"] == [(x, ()), (c, ()), (y, (x, c)), (d, (x,)), (k, (c, d))]
+    assert d._prev == () and not d.requires_grad and k._prev == () and not k.requires_grad   # constants
+    assert [o for s, o in seen if s == "second"] == [x, c, y, d, k]
+    seen.clear()
+    m = Value(6.0, (x, c), "*")                            # micrograd's constructor shows its node too
+    assert seen == [(m, (x, c)), ("second", m)]
+
+
+def test_backward_create_graph_records_inside_no_grad_through_part_ones_hook():
+    """Issue 20 item 3: backward(create_graph=True) records its graph inside no_grad, as in PyTorch, by Part I's
+    _recording hook (which Part II sets to enable_grad), not by replacing backward."""
+    assert ts._recording is enable_grad
+    x = Value(2.0)
+    with no_grad():
+        y = x * x
+        assert not y.requires_grad
+    y = x * x * x
+    with no_grad():
+        y.backward(create_graph=True)
+        assert isinstance(x.grad, Value) and x.grad.requires_grad and x.grad.data == 12.0
+    g = x.grad
+    x.grad = 0.0
+    g.backward()
+    assert x.grad == 12.0                              # d(3x²)/dx = 6x
 
 
 ################ Part II — tools
@@ -4170,7 +4638,7 @@ def jit_idle():
     """Whether this thread records graph, and _node's hook is off: no no_grad block nor trace is open."""
     with no_grad():
         pass
-    return (Value(1.0) * 2).requires_grad and not ts._hooks
+    return (Value(1.0) * 2).requires_grad and ts._watch not in ts._hooks
 
 
 JIT_UNARY = [
@@ -5333,7 +5801,7 @@ def test_pyproject_license_classifiers_and_extras():
 def test_changelog_has_the_version_policy_and_this_version():
     text = (SOURCE.parent / "CHANGELOG.md").read_text(encoding="utf-8")
     assert "## Version policy" in text and "MAJOR" in text and "PATCH" in text
-    headings = re.findall(r"^## (\d+\.\d+\.\d+)(?! \(unreleased\))", text, flags=re.M)   # the next one may come first
+    headings = re.findall(r"^## (\d+\.\d+\.\d+)\b(?! \(unreleased\))", text, flags=re.M)   # released ones
     assert headings[0] == ts.__version__ and "0.1.0" in headings
     assert ts.__version__ == "0.3.0"
 

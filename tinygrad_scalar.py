@@ -15,6 +15,7 @@ A book in four parts, each using only what is above it: I, the engine (it runs a
 II, tools (grad, jvp, hessian, drawing...); III, training (MLP, SGD...); Appendix: jit, main.
 """
 
+import contextlib
 import math
 import numbers
 
@@ -27,68 +28,30 @@ import numbers
 class Value:
     """A scalar that records the operations applied to it, for backpropagation."""
 
-    __slots__ = (
-        "data",        # the number itself, a float
-        "grad",        # d(output)/d(this) after output.backward(); 0.0 before
-        "_prev",       # the parents it was made from, in argument order: (a*a)._prev == (a, a)
-        "_backward",   # the chain rule here: g = d(output)/d(this) in, one gradient per parent out
-        "__dict__",    # room for a label and attributes of your own (v.m = 0), made when first used
-    )
-    label = ""         # an optional name, shown by repr and the drawings (set: kept in __dict__)
-
-    def __init__(self, data, label="", requires_grad=True, *, name=None):
+    def __init__(self, data, _children=(), _op="", label="", requires_grad=True, *, name=None):
+        if not isinstance(_children, (tuple, list, set)):   # Value(2.0, "x"): a label
+            _children, label = (), _children
         label = label if name is None else name     # minitorch's Scalar(x, name="x")
-        if isinstance(data, Value) or not isinstance(label, str):
-            raise TypeError(f"Value: expected a number and a str label, got {data!r} and {label!r}")
-        if data.__class__ is not float:
-            data = _value(data, "Value").data
+        if isinstance(data, Value) or not isinstance(label, str) or not isinstance(_op, str) \
+                or not all(isinstance(p, Value) for p in _children):
+            raise TypeError(f"Value: expected a number, Values as parents, a str op and label; "
+                            f"got {data!r}, {_children!r}, {_op!r}, {label!r}")
+        if data.__class__ is not float and not (_children and _symbol(data) is not None):
+            data = _value(data, "Value").data       # (an op's number may be a jit symbol)
         self.data, self.grad, self._prev = data, 0.0, ()
-        self.requires_grad = requires_grad
+        self.requires_grad = requires_grad          # this sets _backward: see requires_grad below
         if label:
             self.label = label
-        for hook in _hooks:
-            hook(self, ())
-
-    @property
-    def requires_grad(self):
-        """False for a constant: no gradient flows into it."""
-        return self._backward is not _constant
-
-    @requires_grad.setter
-    def requires_grad(self, flag):
-        if flag not in (True, False):
-            raise TypeError(f"Value: requires_grad must be True or False, got {flag!r}")
-        if not self._prev:
-            self._backward = _leaf if flag else _constant
-        elif not flag:
-            raise RuntimeError(f"requires_grad_(False): only a leaf can stop requiring grad; "
-                               f"{self!r} was made by an op: v.detach() is a constant copy")
-
-    def __repr__(self):
-        label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+        if _children:                               # micrograd's Value(data, (a, b), "+"): you
+            self._prev, self._op = tuple(_children), _op    # give it its _backward next
+        for hook in _hooks:                         # shown to later parts, as _node's nodes are
+            hook(self, self._prev)
 
     # ---------------- the primitive ops: compute the number, write the closure, return
-    # The closure takes g = d(output)/d(result) and returns g times the local
-    # derivative for each parent: the chain rule. It keeps the numbers it needs
-    # as default arguments, never the result itself, so no node is in a
-    # reference cycle, and a caller may pass other numbers in their place.
-
-    def _operators(fn, symbol):
-        """Make a <symbol> b and b <symbol> a from fn(a, b) on two Values, fractions.py style."""
-        def forward(a, b):
-            if b.__class__ is not Value:
-                b = _value(b, symbol, strict=False)
-                if b is NotImplemented:
-                    return b
-            return fn(a, b)
-
-        def reverse(b, a):
-            a = _value(a, symbol, strict=False)
-            return a if a is NotImplemented else fn(a, b)
-        for f, name in ((forward, f"__{fn.__name__[1:]}__"), (reverse, f"__r{fn.__name__[1:]}__")):
-            f.__name__, f.__qualname__, f.__doc__ = name, "Value." + name, fn.__doc__   # for help()
-        return forward, reverse
+    # The closure takes g = d(output)/d(result) and returns g times the local derivative for each
+    # parent: the chain rule. It keeps the numbers it needs as default arguments, never the result,
+    # so no node is in a reference cycle. backward(create_graph=True) passes the parents and the
+    # result as Values in their place: `*_` (or `_`) takes those unused. a + b calls _add(a, b).
 
     def _add(a, b):
         """a + b"""
@@ -112,8 +75,8 @@ class Value:
         """a / b"""
         if b.data == 0.0:
             raise ZeroDivisionError(f"/: division by zero: {a.data!r} / {b.data!r}")
-        def _backward(g, x=a.data, y=b.data, *_):
-            return g / y, -g * x / (y * y)              # d(x/y)/dx = 1/y, d(x/y)/dy = -x/y²
+        def _backward(g, x=a.data, y=b.data, *_):       # d(x/y)/dx = 1/y, d(x/y)/dy = -x/y²,
+            return g / y, -g * ((x / y) / y)            # as (x/y)/y: y² may underflow to 0
         return _node(a.data / b.data, (a, b), _backward)
 
     def _pow(a, b):
@@ -123,13 +86,6 @@ class Value:
             dy = g * z * _ln(x) if exponent.requires_grad else 0.0   # d(x^y)/dy = x^y·ln x
             return _pow_dx(g, x, y), dy                              # d(x^y)/dx = y·x^(y-1)
         return _node(z, (a, b), _backward)
-
-    __add__, __radd__ = _operators(_add, "+")
-    __sub__, __rsub__ = _operators(_sub, "-")
-    __mul__, __rmul__ = _operators(_mul, "*")
-    __truediv__, __rtruediv__ = _operators(_truediv, "/")
-    __pow__, __rpow__ = _operators(_pow, "**")
-    del _operators, _add, _sub, _mul, _truediv, _pow
 
     def __neg__(a):
         """-x = x·(-1)"""
@@ -144,19 +100,24 @@ class Value:
     def exp(a):
         """e^x"""
         e = _math(math.exp, a.data, "exp")
-        def _backward(g, x=a.data, e=e):
+        def _backward(g, _=None, e=e):
             return (g * e,)                             # d e^x/dx = e^x, the result itself
         return _node(e, (a,), _backward)
 
     def tanh(a):
         """tanh x"""
         t = _math(math.tanh, a.data, "tanh")
-        def _backward(g, x=a.data, t=t):
+        def _backward(g, _=None, t=t):
             return (g * (1.0 - t * t),)                 # d tanh x/dx = 1 - tanh²x
         return _node(t, (a,), _backward)
 
-    # ---------------- backward: the chain rule over the whole graph
+    def log(a):
+        """log(x), for x > 0"""
+        def _backward(g, x=a.data, *_):
+            return (g / x,)                             # d ln x/dx = 1/x
+        return _node(_math(math.log, a.data, "log", "x > 0"), (a,), _backward)
 
+    # ---------------- backward: the chain rule over the whole graph
     def backward(self, gradient=None, *, create_graph=False):
         """Set .grad of all that self depends on to d(self)/d(it), seeding d(self)/d(self) = 1 (or
         gradient). Leaves accumulate over calls; create_graph=True makes each .grad a Value."""
@@ -169,16 +130,45 @@ class Value:
             v.grad = 0.0
         if self.grad is None:                       # PyTorch's "no gradient yet" is 0
             self.grad = 0.0
-        self.grad += _node(seed, (), None) if create_graph else seed
-        for v in order:                             # all that uses v came first: v.grad is complete
-            g = v.grad
-            if g == 0.0:                            # 0 passes nothing, even through infinite slopes
-                continue
-            # create_graph: the closure is given the parents and result as Values, to record graph
-            ds = v._backward(g, *v._prev, v) if create_graph else v._backward(g)
-            for parent, d in zip(v._prev, ds):
-                if parent._backward is not _constant:   # constants take no gradient
-                    parent.grad += d
+        with _recording() if create_graph else contextlib.nullcontext():
+            self.grad += _node(seed, (), None) if create_graph else seed
+            for v in order:                         # all that uses v came first: v.grad is complete
+                g = v.grad
+                if g == 0.0:                        # 0 passes nothing, even through infinite slopes
+                    continue
+                try:                                # create_graph: parents and result as Values
+                    ds = v._backward(g, *v._prev, v) if create_graph else v._backward(g)
+                except TypeError:                   # unless the closure takes no g, as the
+                    if create_graph or v._backward.__code__.co_argcount:    # lecture's does:
+                        raise                       # it reads its result's .grad and adds into
+                    ds = v._backward() or ()        # its parents' .grad itself (floats only)
+                for parent, d in zip(v._prev, ds):
+                    if parent._backward is not _constant:   # constants take no gradient
+                        parent.grad += d
+
+    @property
+    def requires_grad(self):
+        """False for a constant: no gradient flows into it. A leaf has no chain rule to apply, so
+        its _backward says it at no cost: _leaf if it learns, _constant if not."""
+        return self._backward is not _constant
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        if flag not in (True, False):
+            raise TypeError(f"Value: requires_grad must be True or False, got {flag!r}")
+        if self._prev and not flag:
+            raise RuntimeError(f"requires_grad_(False): only a leaf can stop requiring grad; "
+                               f"{self!r} was made by an op: v.detach() is a constant copy")
+        # True on an op's result makes a new leaf there, as minitorch's requires_grad_(True) does
+        self._prev, self._backward = (), _leaf if flag else _constant
+
+    def __repr__(self):
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    # Only these fields, for small, quick nodes; "__dict__" holds v.m = 0 and a label, when used.
+    __slots__ = ("data", "grad", "_prev", "_backward", "__dict__")
+    label = ""         # an optional name, shown by repr and the drawings (set: kept in __dict__)
 
 
 def _order(root):
@@ -202,11 +192,9 @@ def _order(root):
     order.reverse()
     return order
 
-
-# ---------------- making nodes: one constructor, one coercion
-
-_hooks = []         # functions later parts add; _node shows each node it makes to every one
-
+# ---------------- making nodes: one constructor, one coercion, and the hooks for later parts
+_hooks = []     # functions later parts add; _node shows each node it makes to every one of them
+_recording = contextlib.nullcontext     # a hook too: backward(create_graph=True) runs inside it
 
 def _node(data, parents, backward):
     """Return the Value an op made; record its parents and closure if any parent learns."""
@@ -226,18 +214,14 @@ def _node(data, parents, backward):
             hook(out, parents)
     return out
 
-
-def _leaf(g, *_):                                   # the _backward of a leaf that learns
+def _leaf(g, *_):           # the _backward of a leaf that learns (and of Value(x, parents) first)
     return ()
 
-
-def _constant(g, *_):                               # the _backward of a constant: nothing flows in
+def _constant(g, *_):       # the _backward of a constant: nothing flows in
     return ()
-
 
 def _value(x, op, strict=True):
-    """Return x as a Value for op: a real number becomes a constant; else TypeError naming op
-    and x (strict=False: NotImplemented for an unknown type, so Python asks the other operand)."""
+    """x as a Value for op, a number as a constant; else TypeError (not strict: NotImplemented)."""
     if isinstance(x, Value):
         return x
     if isinstance(x, numbers.Real) or type(x).__name__ in ("bool_", "bool"):   # numpy's bool too
@@ -251,32 +235,46 @@ def _value(x, op, strict=True):
         raise TypeError(f"{op}: expected a real number or a Value, got {x!r} ({type(x).__name__})")
     return NotImplemented
 
+# ---------------- the fine print: skip it on a first reading
+# How a number on either side of an op becomes a Value; then the helpers the closures call: each
+# computes on floats, and hands a Value (create_graph=True) to its ops, a jit symbol to its call().
 
-# ---------------- the numbers in the closures
-# backward() gives the closures floats, create_graph=True Values, jit its symbols. Arithmetic
-# works on all three; each helper computes on plain numbers and passes the rest on: a Value to
-# its ops, a symbol to its call(), which writes a call of that same helper as code.
+def _operators(fn, symbol):
+    """Make a <symbol> b and b <symbol> a from fn(a, b) on two Values, fractions.py style."""
+    def forward(a, b):
+        if b.__class__ is not Value:
+            b = _value(b, symbol, strict=False)
+            if b is NotImplemented:
+                return b
+        return fn(a, b)
+    def reverse(b, a):
+        a = _value(a, symbol, strict=False)
+        return a if a is NotImplemented else fn(a, b)
+    for f, name in ((forward, f"__{fn.__name__[1:]}__"), (reverse, f"__r{fn.__name__[1:]}__")):
+        f.__name__, f.__qualname__, f.__doc__ = name, "Value." + name, fn.__doc__   # for help()
+    return forward, reverse
+
+Value.__add__, Value.__radd__ = _operators(Value._add, "+")
+Value.__sub__, Value.__rsub__ = _operators(Value._sub, "-")
+Value.__mul__, Value.__rmul__ = _operators(Value._mul, "*")
+Value.__truediv__, Value.__rtruediv__ = _operators(Value._truediv, "/")
+Value.__pow__, Value.__rpow__ = _operators(Value._pow, "**")
 
 def _real(x):                                       # a plain number: not a Value, not a jit symbol
     return x.__class__ is float or isinstance(x, numbers.Real)
 
-
 def _symbol(*xs):                                   # the first jit symbol among xs (it has call())
     return next((x for x in xs if x.__class__ is not float and hasattr(x, "call")), None)
-
 
 def _num(x):                                        # the number behind x, for a comparison
     return x.data if isinstance(x, Value) else x
 
-
-def _mask(off, x):
-    """0 where off is true, else x: a zero slope passes nothing, not even an infinite g."""
+def _mask(off, x):                  # 0 where off is true, else x: a zero slope passes nothing, ever
     if off.__class__ is bool or not hasattr(off, "call"):
         return 0.0 if off else x
     if isinstance(x, Value):                        # jit's off on a Value (a 2nd derivative)
         return _node(off.call(_mask, off, x.data), (x,), lambda g, *_: (_mask(off, g),))
     return off.call(_mask, off, x)
-
 
 def _math(fn, x, op, domain=""):
     """Return fn(x), turning math's bare errors into ones that name op, x and the domain."""
@@ -289,7 +287,6 @@ def _math(fn, x, op, domain=""):
     except ValueError:
         raise ValueError(f"{op}: defined for {domain}, got x = {x!r}" if domain else
                          f"{op}: not defined for x = {x!r}") from None
-
 
 def _power(x, y):
     """x ** y, never complex; ±inf beyond the float range, as x * x gives it."""
@@ -305,7 +302,6 @@ def _power(x, y):
     except OverflowError:
         return -math.inf if x < 0.0 and y % 2.0 == 1.0 else math.inf
 
-
 def _over(g, d):
     """g / d in a derivative, where d = ±0 is an infinite slope: ±inf, or 0 if g is 0."""
     if _real(g) and _real(d):
@@ -313,13 +309,11 @@ def _over(g, d):
     if _symbol(g, d) is not None:
         return _symbol(g, d).call(_over, g, d)
     g, d = _value(g, "/"), _value(d, "/")          # on Values: an op, for higher derivatives
-    def _backward(G, x=g.data, y=d.data, *_):
-        return _over(G, y), -_over(G * x, y * y)    # d(x/y)/dx = 1/y, d(x/y)/dy = -x/y²
+    def _backward(G, x=g.data, y=d.data, *_):       # d(x/y)/dx = 1/y, d(x/y)/dy = -(x/y)/y
+        return _over(G, y), -_over(_over(G * x, y), y)
     return _node(_over(g.data, d.data), (g, d), _backward)
 
-
-def _pow_dx(g, x, y):
-    """g·y·x^(y-1), as PyTorch: 0 for y = 0 (x^0 is 1), an infinite slope at x = 0 for y < 1."""
+def _pow_dx(g, x, y):                # g·y·x^(y-1), as PyTorch: 0 for y = 0, ±inf at x = 0 for y < 1
     if _symbol(g, x, y) is not None:
         return _symbol(g, x, y).call(_pow_dx, g, x, y)
     if _num(y) == 0.0:
@@ -328,9 +322,7 @@ def _pow_dx(g, x, y):
         return _over(g * y, _power(x, 1.0 - y))      # y / x^(1-y): ±inf, as IEEE gives it
     return g * (y * _power(x, y - 1.0))
 
-
-def _ln(x):
-    """ln x for d(x^y)/dy: 0 at x = 0 (as PyTorch); ValueError for x < 0."""
+def _ln(x):                          # ln x for d(x^y)/dy: 0 at x = 0 (as PyTorch); x < 0 raises
     if _num(x) < 0.0:
         raise ValueError(f"**: the exponent's slope x^y·ln x needs x >= 0, got x = {_num(x)!r}")
     return 0.0 if _num(x) == 0.0 else x.log() if isinstance(x, Value) else _math(math.log, x, "log")
@@ -357,7 +349,6 @@ def _softplus(x):                                   # ln(1 + e^x) on a float, wi
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
 
 MATH = [  # name    on floats    d/dx as a function of g, x and y = f(x)          domain
-    ("log",     math.log,    lambda g, x, y: g / x,                               "x > 0"),
     ("sqrt",    math.sqrt,   lambda g, x, y: _over(g, 2.0 * y),                   "x >= 0"),
     ("abs",     abs,         lambda g, x, y: g * ((x > 0.0) - (x < 0.0)),         ""),
     ("sigmoid", _sigmoid,    lambda g, x, y: g * y * (1.0 - y),                   ""),
@@ -478,6 +469,14 @@ for _name, _attr in vars(_Habits).items():
         setattr(Value, _name, _attr)
 del _name, _attr
 
+class _OpName:
+    """micrograd's v._op: "+", "tanh"... ("" for a leaf), read from the closure: no field per node.
+    Value(data, (a, b), "+") keeps its "+" in v.__dict__, which Python reads first."""
+    def __get__(self, v, owner=None):
+        return self if v is None else _op_name(v) if v._prev else ""
+
+Value._op = _OpName()
+
 
 # ---------------- no_grad and enable_grad: a flag per thread
 
@@ -486,7 +485,7 @@ _users = [0]                    # no_grad blocks open and jit traces running, ov
 _users_lock = threading.Lock()
 
 def _watch(out, parents):
-    """The hook _node calls while some thread is in no_grad or jit: apply this thread's mode."""
+    """In _hooks while some thread is in no_grad or jit: apply this thread's mode to _node's out."""
     if out._prev and not getattr(_local, "enabled", True):
         out._prev = ()
         out._backward = _constant
@@ -495,11 +494,11 @@ def _watch(out, parents):
         tracer(out, parents)
 
 def _use_hook(n):
-    """Count a user of the hook in (n = 1) or out (n = -1); _node calls _watch while any are in."""
+    """Count a user of _watch in (n = 1) or out (n = -1); _watch is in _hooks while any are in."""
     global _hooks
     with _users_lock:
-        _users[0] += n
-        _hooks = [_watch] if _users[0] else []
+        _users[0] += n              # a new list, not changed in place: another thread may be in it
+        _hooks = [h for h in _hooks if h is not _watch] + ([_watch] if _users[0] else [])
 
 class no_grad(contextlib.ContextDecorator):
     """Record no graph inside `with no_grad():` on this thread; also @no_grad and @no_grad().
@@ -545,18 +544,7 @@ class enable_grad(no_grad):
     """Record the graph inside `with enable_grad():`, even within no_grad (on this thread)."""
     enabled = True
 
-# backward(create_graph=True) records its graph even inside no_grad, as in PyTorch.
-_engine_backward = Value.backward
-
-@functools.wraps(_engine_backward)
-def _backward(self, gradient=None, *, create_graph=False):
-    if not create_graph:
-        return _engine_backward(self, gradient)
-    with enable_grad():
-        return _engine_backward(self, gradient, create_graph=True)
-
-Value.backward = _backward
-del _backward
+_recording = enable_grad        # Part I's hook: backward(create_graph=True) records even in no_grad
 
 
 # ---------------- fused ops: one node for a whole sum, dot product or log-sum-exp
@@ -1347,7 +1335,7 @@ class _Code:
             self.nodes += 1
             x.name = f"v{self.nodes}"
             if out._prev and self.lines and self.lines[-1][0] is x:   # its line: op and label
-                note = _op_name(out) + (f" {_comment(out.label)!r}" if out.label else "")
+                note = out._op + (f" {_comment(out.label)!r}" if out.label else "")
                 self.lines[-1] = self.lines[-1][:3] + (note,)
 
     def give_up(self):                               # f is traced again, the call written inline
