@@ -1360,17 +1360,13 @@ class _Code:
             out = _Symbol(self, value_of(*[_traced_value(n, self) for n in nums], *reads))
         except Exception:                                # f raises it, with the call inline
             raise self.give_up() from None
-        call = f"{name}({', '.join(['{}'] * len(nums))})"
-        if not leaves:
-            self.lines.append((None, "{} = " + call, (out, *nums), _comment(model)))
-            return _node(out, (), None)
         gen = f"c{len(self.made)}"                       # a generator: its backward comes later
-        self.lines += [(None, f"{gen} = {call}", tuple(nums), _comment(model)),
-                       (None, f"{{}} = next({gen})", (out,), "")]
+        self.lines += [(None, f"{gen} = {name}({', '.join(['{}'] * len(nums))})", tuple(nums),
+                        _comment(model)), (None, f"{{}} = next({gen})", (out,), "")]
         def _backward(g, *_, lines=self.lines, gen=gen):
             lines.append((None, gen + ".send({})", (g,), ""))
             return ()
-        return _node(out, tuple(leaves), _backward)
+        return _node(out, tuple(leaves), _backward if leaves else None)
 
     def define(self, model, nums):
         """Trace model's forward into a function: the forward, then, if it learns, yield the
@@ -1382,11 +1378,11 @@ class _Code:
             out = model.forward([_node(a, (), None) for a in args])
             if self.bail or getattr(getattr(out, "data", None), "frame", 0) != self.frame:
                 raise self.give_up()                     # a branch, several outputs, no Value
-            forward, leaves, returns = self.lines, [], [(None, "return {}", (out.data,), "")]
+            forward, leaves = self.lines, []
+            self.lines = forward + [(None, "g = yield {}", (out.data,), "")]
             if out._prev and self.wanted:
-                self.lines = forward + [(None, "g = yield {}", (out.data,), "")]
                 leaves = _write_backward(self, out, _Symbol(self, 1.0, "g"))
-            self.lines += [(None, "yield", (), "")] if leaves else returns
+            self.lines.append((None, "yield", (), ""))
             name, read, args = f"m{self.frame}", list(self.read), [a.name for a in args]
             grads = ", ".join(sorted("d" + p.data.name for p in leaves))
             self.defs.append([f"def {name}({', '.join(args)}):  # {_comment(model)}"] +
@@ -1394,8 +1390,8 @@ class _Code:
                              ["    " + line for line in _write(self, self.lines, set())])
             scope = dict(self.namespace)                 # its forward on numbers, for the trace
             exec(compile(f"def value({', '.join(args + [s.name for s in read])}):\n" + "".join(
-                f"    {t}\n" for t in _write(self, forward + returns, set(), False)), "<jit>",
-                "exec"), scope)
+                f"    {t}\n" for t in _write(self, forward + [(None, "return {}", (out.data,), "")],
+                                              set(), False)), "<jit>", "exec"), scope)
         except (ArithmeticError, ValueError, _ReadError):
             raise self.give_up() from None               # f raises it, with the call inline
         finally:
@@ -1671,8 +1667,7 @@ class _Jitted:
         transform = value_and_grad if self.mode == "value_and_grad" else grad
         return transform(self.f, self.argnums)(*args)
 
-    def _trace(self, args, xs, key, positions):
-        """Trace f; where a model's call cannot be a function of its own, trace f again inline."""
+    def _trace(self, args, xs, key, positions):      # (a model's call that cannot be: inline)
         try:
             try:
                 return self._trace_once(args, xs, key, positions, False)
@@ -1684,8 +1679,7 @@ class _Jitted:
                               for i, a in enumerate(args)])
             raise
 
-    def _trace_once(self, args, xs, key, positions, inline):
-        """Run f on Values holding symbols, write the code for what it did, compile it."""
+    def _trace_once(self, args, xs, key, positions, inline):   # f on symbols, its code compiled
         leaves = wrt = self.params
         if self.params is None:
             leaves = [Value(0.0) for _ in positions]
@@ -1723,8 +1717,7 @@ class _Jitted:
             for p, x in zip(leaves, saved):
                 p.data = x
 
-    def _outputs(self, result):
-        """Check what f returned; return its Values and the shape to give the code's floats."""
+    def _outputs(self, result):                      # f's result checked: its Values, its shape
         outs, shape, many = [result], None, isinstance(result, (tuple, list)) and result
         aux = many and len(result) == 2 and isinstance(result[1], (tuple, list))
         if self.mode == "loss" and aux:
@@ -1742,8 +1735,7 @@ class _Jitted:
         raise TypeError(f"jit: {self.__name__} must return a Value (or a list of them, or loss and "
                         f"a list), got {shown}")
 
-    def _shaped(self, trace, out):
-        """Give the flat tuple the code returns the shape f (or grad, or value_and_grad) gives."""
+    def _shaped(self, trace, out):                   # the code's flat tuple, shaped as f's result
         if self.mode == "f":
             return out[0] if trace.shape is None else trace.shape(out)
         if self.mode == "loss":
