@@ -984,10 +984,10 @@ def draw_dot(root, rankdir="LR", format="svg", step=None, max_nodes=10_000):
 
 import random
 
-def _rng(seed):                                     # the random module (random.seed repeats it),
+def _rng(seed):                                     # what to draw from (None: random.seed repeats)
     if seed is None or seed is random:
         return random
-    return seed if isinstance(seed, random.Random) else random.Random(seed)   # or a Random
+    return seed if isinstance(seed, random.Random) else random.Random(seed)
 
 _ACTIVATIONS = {"relu": Value.relu, "tanh": Value.tanh, "sigmoid": Value.sigmoid,
                 "none": lambda x: x}
