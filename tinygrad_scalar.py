@@ -587,8 +587,7 @@ def _dot_node(parents, n):                          # dot() on parents = (w1..wn
 def logsumexp(values):
     """Return ln Σ e^xi as a single node, computed without overflow."""
     xs = _values(values, "logsumexp")
-    if not xs:
-        raise ValueError("logsumexp: needs at least one value")
+    _check(xs, "logsumexp", "values", len(xs) > 0, "must hold at least one value")
     numbers = [x.data for x in xs]
     z = _on_numbers(_lse, numbers)
     def _backward(g, *xs, numbers=numbers, z=z):
@@ -750,8 +749,8 @@ def _record(f, primals, op):                        # f on fresh inputs: inputs,
     inputs = [_input(p, op) for p in primals]
     out = _inside(f, *inputs)
     outs = [out] if isinstance(out, Value) else list(out) if isinstance(out, (list, tuple)) else []
-    if not outs or not all(isinstance(o, Value) for o in outs):
-        raise TypeError(f"{op}: f must return a Value or a non-empty list of Values, got {out!r}")
+    ok = outs and all(isinstance(o, Value) for o in outs)
+    _check(out, op, "f", ok, "must return a Value or a non-empty list of Values", TypeError)
     return inputs, outs, isinstance(out, Value)
 
 def _push_tangents(outs, tangent, recorded):
@@ -781,8 +780,7 @@ def jvp(f, primals, tangents):
 def jacobian(f, mode="rev"):
     """Return a function computing f's m×n Jacobian (m rows), for f: Rⁿ → Rᵐ: mode="rev" takes
     a backward pass per output (jax.jacrev), mode="fwd" a forward pass per input (jax.jacfwd)."""
-    if mode not in ("rev", "fwd"):
-        raise ValueError(f"jacobian: mode must be 'rev' or 'fwd', got {mode!r}")
+    _check(mode, "jacobian", "mode", mode in ("rev", "fwd"), "must be 'rev' or 'fwd'")
 
     def jacobian_f(*args):
         nested = getattr(_local, "depth", 0) > 0
@@ -871,8 +869,7 @@ def _by_hand(fn, cls, *args):                       # fn(cls, *args), or with a 
 def _custom_forward(cls, *xs):                      # cls.forward on numbers, and its Context
     ctx = Context()
     out = cls.forward(ctx, *xs)
-    if isinstance(out, Value) or not _number(out):
-        raise TypeError(f"{cls.__name__}.forward must return a real number, got {out!r}")
+    _check(out, cls.__name__, "forward's result", _number(out), "must be a real number", TypeError)
     return float(out), ctx
 
 def _custom_backward(cls, ctx, g, n):               # cls.backward on numbers: n floats (None: 0)
@@ -984,10 +981,10 @@ def draw_dot(root, rankdir="LR", format="svg", step=None, max_nodes=10_000):
 
 import random
 
-def _rng(seed):                                     # the random module (random.seed repeats it),
+def _rng(seed):                                     # what to draw from (None: random.seed repeats)
     if seed is None or seed is random:
         return random
-    return seed if isinstance(seed, random.Random) else random.Random(seed)   # or a Random
+    return seed if isinstance(seed, random.Random) else random.Random(seed)
 
 _ACTIVATIONS = {"relu": Value.relu, "tanh": Value.tanh, "sigmoid": Value.sigmoid,
                 "none": lambda x: x}
