@@ -2903,7 +2903,7 @@ class Square(ScalarFunction):
 def test_scalar_function_forward_must_return_a_real_number(result):
     Bad = type("Bad", (ScalarFunction,), {"forward": staticmethod(lambda ctx, x: result),
                                           "backward": staticmethod(lambda ctx, g: g)})
-    with pytest.raises(TypeError, match=names("Bad.forward", "real number")):
+    with pytest.raises(TypeError, match=names("Bad", "forward", "real number")):
         Bad.apply(Value(1.0))
 
 
