@@ -133,12 +133,24 @@ class _Apply(ast.NodeTransformer):
         return node
 
 
+def unparse(tree, source):
+    """tree written out as ast.unparse does, keeping the whole-line comments between top-level
+    statements (the Part banners, which the tests read to paste Part I alone)."""
+    lines, out, end = source.splitlines(), [], 0
+    for stmt in tree.body:
+        start = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", [])]) - 1
+        out += [text for text in lines[end:start] if text.lstrip().startswith("#")]
+        out.append(ast.unparse(stmt))
+        end = stmt.end_lineno
+    return "\n".join(out) + "\n"
+
+
 def mutant_source(source, index):
     """The library's source with mutant number index applied (parsed afresh each time)."""
     tree = ast.parse(source)
     line, what, target, how = find_mutants(tree)[index]
     tree = _Apply(target, how).visit(tree)
-    return ast.unparse(ast.fix_missing_locations(tree))
+    return unparse(ast.fix_missing_locations(tree), source)
 
 
 # Not copied into the scratch directory: version control, virtual environments (the repo's
@@ -222,8 +234,8 @@ def main():
         return 0
 
     extra = shlex.split(args.pytest_args)
-    print("baseline: the unmutated library (as ast.unparse writes it) must pass", flush=True)
-    baseline = run_tests(ast.unparse(ast.parse(source)), args.timeout, extra,
+    print("baseline: the unmutated library (as ast.unparse writes it, top-level comments kept) must pass", flush=True)
+    baseline = run_tests(unparse(ast.parse(source), source), args.timeout, extra,
                          check_import=True, show_failure=True)
     if baseline != "survived":
         print(f"the unmutated library: {'tests fail' if baseline == 'killed' else 'timeout'}; fix that first "
@@ -232,7 +244,7 @@ def main():
     print("baseline: passes", flush=True)
     counts = {"killed": 0, "survived": 0, "timeout": 0, "unchanged": 0}
     survivors = []
-    plain = ast.unparse(ast.parse(source))
+    plain = unparse(ast.parse(source), source)
     start = time.time()
     try:
         for n, (i, line, what) in enumerate(mutants, 1):
