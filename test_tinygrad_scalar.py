@@ -4929,6 +4929,21 @@ def test_jit_keeps_a_bounded_number_of_traces_and_stays_right():
     assert same(jf(1.5, 3.0), halve_to_below_one(Value(1.5), Value(3.0)).data)
 
 
+def test_jit_keeps_eight_branches_each_traced_once():
+    """jit keeps 8 traces, one per branch taken: with 8 branches in turn, f's Python body runs once per branch,
+    however often they come back (with fewer kept, a returning branch is traced again: f runs again)."""
+    runs = []
+
+    def f(x, y):
+        runs.append(f)                               # (a traced number cannot be kept)
+        return halve_to_below_one(x, y)
+    jf = jit(f)
+    points = [2.0 ** k + 0.5 for k in range(8)]      # the loop runs 1, 2, ..., 8 times: 8 branches
+    for x in points * 3:
+        assert same(jf(x, 3.0), halve_to_below_one(Value(x), Value(3.0)).data)
+    assert len(runs) == 8 and len(jf.traces) == 8
+
+
 def test_jit_one_trace_per_number_of_arguments():
     jf = jit(lambda *xs: vsum(xs) * xs[0])
     assert same(jf(1.0, 2.0), 3.0) and same(jf(1.0, 2.0, 3.0), 6.0) and same(jf(2.0, 2.0), 8.0)
