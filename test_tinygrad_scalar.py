@@ -3463,6 +3463,31 @@ def test_one_saved_value_is_a_float_and_a_sequence():
     assert ctx.saved_values == (1.0, 2.0)
 
 
+class ScaleBySaved(ScalarFunction):
+    """k·x, keeping one non-number in its context: the pair (k, its name)."""
+    @staticmethod
+    def forward(ctx, x, k):
+        ctx.save_for_backward((k, "k"))
+        return k * x
+
+    @staticmethod
+    def backward(ctx, d_out):
+        k, _ = ctx.saved_values
+        return k * d_out, None
+
+
+def test_one_saved_non_number_is_itself():
+    """saved_values gives one saved value that is not a number back as it is (a tuple, a string, any object)."""
+    for kept in ((3.0, "k"), "sign", object()):
+        ctx = ts.Context()
+        ctx.save_for_backward(kept)
+        assert ctx.saved_values is kept and ctx.saved_tensors == (kept,)
+    x = Value(2.0)
+    out = ScaleBySaved.apply(x, 3.0)
+    out.backward()
+    assert out.data == 6.0 and x.grad == 3.0
+
+
 @pytest.mark.parametrize("name, fn", [
     ("gradients_by_label", gradients_by_label),
     ("graph_text", graph_text),
