@@ -2152,6 +2152,14 @@ def test_leaky_relu_is_exact_and_has_the_slope_at_zero():
     assert x.grad == 0.2
 
 
+@pytest.mark.parametrize("x, expected", [(-1.0, 1.0), (0.0, 1.0), (-0.0, 1.0), (1e-300, 0.0), (2.0, 0.0)])
+def test_leaky_relu_mixed_partials_agree_at_the_kink(x, expected):
+    """With a learning slope k, d²/dx dk = d²/dk dx: 1 where x <= 0 (the kink takes the x <= 0 side, as the
+    first derivative does: slope k at 0), 0 where x > 0, in either order of nested grad."""
+    f = lambda x, k: x.leaky_relu(k)                  # noqa: E731
+    assert grad(grad(f, 1), 0)(x, 0.2) == grad(grad(f, 0), 1)(x, 0.2) == expected
+
+
 ######## PyTorch's names: item, is_leaf, requires_grad_, int, round
 
 def test_item_is_the_float():
