@@ -5552,6 +5552,17 @@ def test_jit_guards_an_outside_value_that_requires_grad():
     assert near(jf(1.0), 5.0)
 
 
+def test_jit_grad_past_an_outside_value_that_learns():
+    """grad through nodes made from an outside Value that learns (w·w, its exp): the argument's gradient is
+    backward()'s, from the engine itself; w is not asked for, so no gradient flows on to it."""
+    w = Value(0.5)
+    f = lambda x: x * 2.0 + (w * w) * x + (w * w).exp()          # noqa: E731
+    jg = jit(grad(f))
+    for x in (2.0, -1.5, 0.0):
+        assert same(jg(x), grad(f)(x)), x
+    assert w.grad == 0.0
+
+
 def test_jit_loss_takes_data_prewrapped_as_constant_values():
     """Issue 15 bug 4: jit_loss's data may be Value(x, requires_grad=False); loss and w.grad are the formula's."""
     w = Value(0.5)
