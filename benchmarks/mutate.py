@@ -125,20 +125,49 @@ class _Apply(ast.NodeTransformer):
         elif kind == "cmp":
             node.ops[arg[0]] = arg[1]()
         elif kind == "augassign":
-            return ast.copy_location(ast.Assign(targets=[node.target], value=node.value), node)
+            node = ast.copy_location(ast.Assign(targets=[node.target], value=node.value), node)
         elif kind == "unary":
-            return node.operand
+            node = node.operand
         elif kind == "const":
             node.value = arg
+        self.result = node
         return node
 
 
+def _splice(source, node, text):
+    """source with node's own characters (as the parser located them) replaced by text."""
+    lines = source.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line.encode("utf-8")))
+    raw = source.encode("utf-8")
+    begin = starts[node.lineno - 1] + node.col_offset          # ast offsets count UTF-8 bytes
+    end = starts[node.end_lineno - 1] + node.end_col_offset
+    return (raw[:begin] + text.encode("utf-8") + raw[end:]).decode("utf-8")
+
+
 def mutant_source(source, index):
-    """The library's source with mutant number index applied (parsed afresh each time)."""
+    """The library's source with mutant number index applied (parsed afresh each time).
+
+    Only the mutated node's characters change: every comment, line break and the layout the tests
+    read (the Part banners, Part I's length) stay as they are. The spliced text must parse to the
+    mutated tree; if it does not even in parentheses, the whole tree is written by ast.unparse."""
     tree = ast.parse(source)
     line, what, target, how = find_mutants(tree)[index]
-    tree = _Apply(target, how).visit(tree)
-    return ast.unparse(ast.fix_missing_locations(tree))
+    position = ast.Constant(0)
+    ast.copy_location(position, target)
+    position.end_lineno, position.end_col_offset = target.end_lineno, target.end_col_offset
+    apply = _Apply(target, how)
+    tree = ast.fix_missing_locations(apply.visit(tree))
+    new, want = apply.result, ast.dump(tree)
+    for text in (ast.unparse(new), f"({ast.unparse(new)})"):
+        spliced = _splice(source, position, text)
+        try:
+            if ast.dump(ast.parse(spliced)) == want:
+                return spliced
+        except SyntaxError:
+            pass
+    return ast.unparse(tree)
 
 
 # Not copied into the scratch directory: version control, virtual environments (the repo's
@@ -222,8 +251,8 @@ def main():
         return 0
 
     extra = shlex.split(args.pytest_args)
-    print("baseline: the unmutated library (as ast.unparse writes it) must pass", flush=True)
-    baseline = run_tests(ast.unparse(ast.parse(source)), args.timeout, extra,
+    print("baseline: the unmutated library (as it is) must pass", flush=True)
+    baseline = run_tests(source, args.timeout, extra,
                          check_import=True, show_failure=True)
     if baseline != "survived":
         print(f"the unmutated library: {'tests fail' if baseline == 'killed' else 'timeout'}; fix that first "
@@ -232,12 +261,12 @@ def main():
     print("baseline: passes", flush=True)
     counts = {"killed": 0, "survived": 0, "timeout": 0, "unchanged": 0}
     survivors = []
-    plain = ast.unparse(ast.parse(source))
+    plain = ast.dump(ast.parse(source))
     start = time.time()
     try:
         for n, (i, line, what) in enumerate(mutants, 1):
             changed = mutant_source(source, i)
-            if changed == plain:                     # e.g. 1 -> 1.0 written the same way: not a mutant
+            if ast.dump(ast.parse(changed)) == plain:   # e.g. 1 -> 1.0 written the same way: not a mutant
                 outcome = "unchanged"
             else:
                 outcome = run_tests(changed, args.timeout, extra)
