@@ -4218,11 +4218,12 @@ def test_make_moons_without_noise_lies_on_scikit_learns_half_circles():
     assert y == [0] * outer + [1] * inner
 
 
-def test_make_linear_draws_as_its_formula_says():
+@pytest.mark.parametrize("name, args, n", [("five points", (5,), 5), ("the documented default: 50", (), 50)])
+def test_make_linear_draws_as_its_formula_says(name, args, n):
     rng = random.Random(7)
-    xs = [rng.uniform(-10.0, 10.0) for _ in range(5)]
+    xs = [rng.uniform(-10.0, 10.0) for _ in range(n)]
     ys = [10.0 + 5.0 * x + rng.gauss(0, 3.0) for x in xs]
-    assert make_linear(5, seed=7) == (xs, ys)
+    assert make_linear(*args, seed=7) == (xs, ys)
 
 
 def test_make_linear_spreads_x_over_its_range():
