@@ -35,6 +35,7 @@ with the engine itself, bit for bit.
 
 import contextlib
 import copy
+import fractions
 import functools
 import gc
 import html
@@ -738,7 +739,8 @@ ERRORS = [
     # name               make                                   error               the message names (or matches)
     ("add str",          lambda: Value(1) + "a",                TypeError,          ("+", "'a'")),
     ("str rmul",         lambda: "a" * Value(1),                TypeError,          ("*", "'a'")),
-    ("mul None",         lambda: Value(1) * None,               TypeError,          ("*", "None")),
+    ("mul None",         lambda: Value(1) * None,               TypeError,          ("*", "real number", "None")),
+    ("None radd",        lambda: None + Value(1),               TypeError,          ("+", "real number", "None")),
     ("sub complex",      lambda: Value(1) - 1j,                 TypeError,          ("-", "1j")),
     ("complex radd",     lambda: 2j + Value(1),                 TypeError,          ("+", "2j")),
     ("add list",         lambda: Value(1) + [1.0],              TypeError,          ("+", "[1.0]")),
@@ -761,6 +763,25 @@ ERRORS = [
 def test_bad_input_raises_naming_op_and_value(name, make, error, match):
     with raises(error, match):
         make()
+
+
+class Reflected:
+    """An operand of a user's own type that answers every reflected operator: ("r" + op, the other side)."""
+    __radd__ = lambda self, a: ("radd", a)        # noqa: E731
+    __rsub__ = lambda self, a: ("rsub", a)        # noqa: E731
+    __rmul__ = lambda self, a: ("rmul", a)        # noqa: E731
+    __rtruediv__ = lambda self, a: ("rtruediv", a)    # noqa: E731
+    __rpow__ = lambda self, a: ("rpow", a)        # noqa: E731
+
+
+@pytest.mark.parametrize("op", [operator.add, operator.sub, operator.mul, operator.truediv, operator.pow],
+                         ids=lambda op: op.__name__)
+def test_an_operand_of_another_type_gets_its_reflected_operator_as_fractions_gives_it(op):
+    """Python's protocol: an op that cannot take the other side returns NotImplemented, so the other side's
+    reflected method answers, as it does for fractions.Fraction (the oracle), rather than a TypeError."""
+    v, f = Value(2.0), fractions.Fraction(2)
+    assert op(f, Reflected())[0] == op(v, Reflected())[0]
+    assert op(v, Reflected())[1] is v
 
 
 @MANY
