@@ -4738,6 +4738,15 @@ def jit_points(seed, n, count=12):
     return points
 
 
+@pytest.mark.parametrize("point", [(1.0, 3.0), (3.0, 1.0), (-1.0, 3.0), (0.5, -2.0)])
+def test_jit_branches_on_a_dot_of_two_as_the_engine_does(point):
+    """dot() of two pairs is written with +: the number the trace branches on is dot's own, so a branch
+    on it goes the engine's way (a wrong traced number writes the other branch, then fails its guard)."""
+    f = lambda a, b: (lambda d: d * 2.0 if d > 0 else d.exp())(dot([a, b], [b, -2.0], 0.25))   # noqa: E731
+    assert same(jit(value_and_grad(f, (0, 1)))(*point), value_and_grad(f, (0, 1))(*point))
+    assert same(jit(f)(*point), f(*map(Value, point)).data)
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_jit_random_programs_give_the_engines_numbers_and_errors(seed):
     f = random_program(seed)
