@@ -35,6 +35,7 @@ with the engine itself, bit for bit.
 
 import contextlib
 import copy
+import fractions
 import functools
 import gc
 import html
@@ -738,7 +739,8 @@ ERRORS = [
     # name               make                                   error               the message names (or matches)
     ("add str",          lambda: Value(1) + "a",                TypeError,          ("+", "'a'")),
     ("str rmul",         lambda: "a" * Value(1),                TypeError,          ("*", "'a'")),
-    ("mul None",         lambda: Value(1) * None,               TypeError,          ("*", "None")),
+    ("mul None",         lambda: Value(1) * None,               TypeError,          ("*", "real number", "None")),
+    ("None radd",        lambda: None + Value(1),               TypeError,          ("+", "real number", "None")),
     ("sub complex",      lambda: Value(1) - 1j,                 TypeError,          ("-", "1j")),
     ("complex radd",     lambda: 2j + Value(1),                 TypeError,          ("+", "2j")),
     ("add list",         lambda: Value(1) + [1.0],              TypeError,          ("+", "[1.0]")),
@@ -761,6 +763,25 @@ ERRORS = [
 def test_bad_input_raises_naming_op_and_value(name, make, error, match):
     with raises(error, match):
         make()
+
+
+class Reflected:
+    """An operand of a user's own type that answers every reflected operator: ("r" + op, the other side)."""
+    __radd__ = lambda self, a: ("radd", a)        # noqa: E731
+    __rsub__ = lambda self, a: ("rsub", a)        # noqa: E731
+    __rmul__ = lambda self, a: ("rmul", a)        # noqa: E731
+    __rtruediv__ = lambda self, a: ("rtruediv", a)    # noqa: E731
+    __rpow__ = lambda self, a: ("rpow", a)        # noqa: E731
+
+
+@pytest.mark.parametrize("op", [operator.add, operator.sub, operator.mul, operator.truediv, operator.pow],
+                         ids=lambda op: op.__name__)
+def test_an_operand_of_another_type_gets_its_reflected_operator_as_fractions_gives_it(op):
+    """Python's protocol: an op that cannot take the other side returns NotImplemented, so the other side's
+    reflected method answers, as it does for fractions.Fraction (the oracle), rather than a TypeError."""
+    v, f = Value(2.0), fractions.Fraction(2)
+    assert op(f, Reflected())[0] == op(v, Reflected())[0]
+    assert op(v, Reflected())[1] is v
 
 
 @MANY
@@ -4357,11 +4378,12 @@ def test_make_moons_without_noise_lies_on_scikit_learns_half_circles():
     assert y == [0] * outer + [1] * inner
 
 
-def test_make_linear_draws_as_its_formula_says():
+@pytest.mark.parametrize("name, args, n", [("five points", (5,), 5), ("the documented default: 50", (), 50)])
+def test_make_linear_draws_as_its_formula_says(name, args, n):
     rng = random.Random(7)
-    xs = [rng.uniform(-10.0, 10.0) for _ in range(5)]
+    xs = [rng.uniform(-10.0, 10.0) for _ in range(n)]
     ys = [10.0 + 5.0 * x + rng.gauss(0, 3.0) for x in xs]
-    assert make_linear(5, seed=7) == (xs, ys)
+    assert make_linear(*args, seed=7) == (xs, ys)
 
 
 def test_make_linear_spreads_x_over_its_range():
@@ -4853,6 +4875,15 @@ def jit_points(seed, n, count=12):
     points = [[rng.uniform(-3, 3) for _ in range(n)] for _ in range(count)]
     points += [[rng.choice([0.0, -0.0, 1e-12, -1e-12, 1.0, -1.0]) for _ in range(n)] for _ in range(4)]
     return points
+
+
+@pytest.mark.parametrize("point", [(1.0, 3.0), (3.0, 1.0), (-1.0, 3.0), (0.5, -2.0)])
+def test_jit_branches_on_a_dot_of_two_as_the_engine_does(point):
+    """dot() of two pairs is written with +: the number the trace branches on is dot's own, so a branch
+    on it goes the engine's way (a wrong traced number writes the other branch, then fails its guard)."""
+    f = lambda a, b: (lambda d: d * 2.0 if d > 0 else d.exp())(dot([a, b], [b, -2.0], 0.25))   # noqa: E731
+    assert same(jit(value_and_grad(f, (0, 1)))(*point), value_and_grad(f, (0, 1))(*point))
+    assert same(jit(f)(*point), f(*map(Value, point)).data)
 
 
 @pytest.mark.parametrize("seed", range(40))
