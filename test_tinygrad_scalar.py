@@ -5861,6 +5861,41 @@ def test_jit_guards_outside_values_however_they_are_read(name, read):
             assert same(jvg(3.0), value_and_grad(lambda x: read(v, x))(3.0)), (name, number)
 
 
+def test_jit_guards_a_models_inputs_from_outside():
+    model = MLP(2, [3, 1], seed=0)
+    xs = [Value(0.5, requires_grad=False), Value(-1.0, requires_grad=False)]
+    step = jit_loss(lambda: model(xs) * 1.0, model.parameters())
+    for x0 in (0.5, 2.0, -0.0, 0.5):
+        xs[0].data = x0                              # the model's input, a constant made outside
+        assert same(step(), model(xs).data), x0
+
+
+class Scaled(Module):
+    """A model that reads a Value of the caller's, set before each call: not its input, not its own."""
+    def __init__(self):
+        self.w, self.scale = Value(0.5), None
+
+    def parameters(self):
+        return [self.w]
+
+    def forward(self, x):
+        return self.w * x[0] * self.scale
+
+
+def test_jit_writes_inline_a_model_that_reads_a_value_set_per_call():
+    model = Scaled()
+
+    def loss_fn(xs):
+        out = []
+        for x in xs:
+            model.scale = x * 2                      # a Value of f's, different at every call
+            out.append(model([x]))
+        return vsum(out)
+    step = jit_loss(loss_fn, [model.w])
+    for xs in ([1.0, 3.0], [2.0, -1.0]):
+        assert same((step(xs), [model.w.grad]), eager_step(loss_fn, [model.w], xs))
+
+
 def test_jit_tells_zero_from_minus_zero():
     w = Value(0.0)
     jf = jit(lambda x: x * w)

@@ -1346,9 +1346,9 @@ class _Code:
         if self.inline or self.frame or not isinstance(xs, (list, tuple)) or not all(
                 _real(v) or isinstance(v, Value) and not v.requires_grad for v in xs):
             return model.forward(x)
-        for v in xs:
-            if isinstance(v, Value):
-                self(v, (v,))                            # an input from outside f is guarded
+        for v in xs:                                     # an input from outside f is guarded
+            if isinstance(v, Value) and v.data.__class__ is not _Symbol and v not in self.made:
+                self.outside.setdefault(v, v.data)
         nums, key = [_value(v, "jit").data for v in xs], (id(model), len(xs))
         if key not in self.models:
             self.models[key] = self.define(model, nums)
@@ -1373,8 +1373,10 @@ class _Code:
         try:
             args = [_Symbol(self, v, f"a{i}") for i, v in enumerate(values)]
             out = model.forward([_node(a, (), None) for a in args])
-            if self.bail or getattr(getattr(out, "data", None), "frame", 0) != self.frame:
-                raise self.give_up()                     # a branch, several outputs, no Value
+            own = {p.data for p in model.parameters()}   # run()'s numbers it may read: its own
+            if self.bail or getattr(getattr(out, "data", None), "frame", 0) != self.frame or \
+                    not self.read <= own:                # (a branch, several outputs, no Value,
+                raise self.give_up()                     # a Value of f's that may differ per call)
             forward, leaves = self.lines, []
             self.lines = forward + [(None, "g = yield {}", (out.data,), "")]
             if out._prev and self.wanted:
