@@ -4404,6 +4404,13 @@ def test_make_moons(n):
     assert set(y) <= {0, 1} and abs(y.count(0) - y.count(1)) <= 1
 
 
+def test_make_moons_defaults_to_scikit_learns_100_points():
+    """sklearn.datasets.make_moons(n_samples=100, noise=None): 100 points, 50 a moon, by default."""
+    X, y = make_moons(seed=1)
+    assert len(X) == len(y) == 100 and y.count(0) == y.count(1) == 50
+    assert (X, y) == make_moons(100, seed=1) == make_moons(n_samples=100, seed=1)
+
+
 def test_make_moons_without_noise_lies_on_the_half_circles():
     X, y = make_moons(50, 0.0, seed=0)
     for (a, b), label in zip(X, y):
