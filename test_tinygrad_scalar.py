@@ -1025,6 +1025,16 @@ def test_kinks_match_torch(name, function, point, expected):
     check_kink_against_torch(function, function, point)
 
 
+def test_pow_slope_at_zero_is_infinite_even_when_g_times_y_underflows():
+    """d(x^y)/dx at x = 0 for 0 < y < 1 is +inf (y·x^(y-1), as PyTorch); times a tiny g it stays inf, where
+    g·y alone would underflow to 0 and pass nothing on (seed 8629's survivor: g·y made g/y)."""
+    for g, y in ((1e-200, 1e-200), (1e-300, 0.5), (-1e-200, 1e-200), (1.0, 0.5), (0.0, 0.5)):
+        x = Value(0.0)
+        ((x ** y) * g).backward()
+        expected = 0.0 if g == 0.0 else math.copysign(math.inf, g)
+        assert same(x.grad, expected), (g, y, x.grad)
+
+
 ######## backward: the seed, repetition adds exactly, deep chains, reuse, constants
 
 @pytest.mark.parametrize("gradient, scale", [(None, 1.0), (2.0, 2.0), (-3, -3.0), (Fraction(1, 2), 0.5), (0.0, 0.0)])

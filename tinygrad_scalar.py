@@ -319,7 +319,7 @@ def _pow_dx(g, x, y):                # g·y·x^(y-1), as PyTorch: 0 for y = 0, �
     if _num(y) == 0.0:
         return 0.0
     if _num(x) == 0.0 and _num(y) < 1.0:
-        return _over(g * y, _power(x, 1.0 - y))      # y / x^(1-y): ±inf, as IEEE gives it
+        return _over(g, _power(x, 1.0 - y) / y)      # g / (x^(1-y)/y): ±inf, g·y never underflows
     return g * (y * _power(x, y - 1.0))
 
 def _ln(x):                          # ln x for d(x^y)/dy: 0 at x = 0 (as PyTorch); x < 0 raises
